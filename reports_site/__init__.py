@@ -1,0 +1,1 @@
+"""laogan reports_site package."""

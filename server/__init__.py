@@ -1,0 +1,1 @@
+"""laogan server package."""

@@ -1,0 +1,1 @@
+"""laogan sync package."""
