@@ -1,0 +1,77 @@
+"""SQL DDL generated from the registry, for one database kind at one schema version."""
+
+from __future__ import annotations
+
+from schema.model import Column, Table
+from schema.tables import DbKind
+
+_AUTOINCREMENT = {"ledger", "uploads", "change_log", "ledger_checkpoints", "quarantine", "conflicts"}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _checks(c: Column) -> list[str]:
+    n = _q(c.name)
+    out: list[str] = []
+    if c.enum is not None:
+        codes = ", ".join("'" + v + "'" for v in c.enum.codes())
+        out.append(f"{n} IN ({codes})")
+    if c.kind == "bool":
+        out.append(f"{n} IN (0, 1)")
+    if c.kind == "uuid":
+        out.append(f"length({n}) = 36 AND {n} NOT GLOB '*[^0-9a-f-]*'")
+    if c.kind == "date":
+        out.append(f"{n} IS date({n})")
+    if c.kind == "datetime":
+        out.append(f"datetime({n}) IS NOT NULL")
+    if c.kind == "json":
+        out.append(f"json_valid({n})")
+    if c.min_value is not None:
+        out.append(f"{n} >= {c.min_value}")
+    if c.max_value is not None:
+        out.append(f"{n} <= {c.max_value}")
+    if c.kind == "text" and c.required:
+        out.append(f"length({n}) > 0")
+    return out
+
+
+def column_sql(t: Table, c: Column, kind: DbKind, *, for_alter: bool = False) -> str:
+    parts = [_q(c.name), c.sql_type]
+    if c.name == t.pk:
+        parts.append("PRIMARY KEY")
+        if c.sql_type == "INTEGER" and t.name in _AUTOINCREMENT and kind == "central":
+            parts.append("AUTOINCREMENT")
+    if c.required:
+        parts.append("NOT NULL")
+    if c.default is not None:
+        parts.append(f"DEFAULT {c.default}")
+    if c.unique and not for_alter:
+        parts.append("UNIQUE")
+    for i, check in enumerate(_checks(c)):
+        parts.append(f"CONSTRAINT {_q(f'{t.name}.{c.name}#{i}')} CHECK ({check})")
+    if c.references and kind == "central":
+        parts.append(f"REFERENCES {_q(c.references)}(id)")
+    return " ".join(parts)
+
+
+def create_table_sql(t: Table, kind: DbKind, version: int) -> str:
+    cols = [column_sql(t, c, kind) for c in t.columns if c.added_in <= version]
+    body = ",\n  ".join(cols)
+    return f"CREATE TABLE {_q(t.name)} (\n  {body}\n) STRICT"
+
+
+def index_sql(t: Table) -> list[str]:
+    out: list[str] = []
+    for ix in t.indexes:
+        name = f"ix_{t.name}_{'_'.join(ix.columns)}"
+        unique = "UNIQUE " if ix.unique else ""
+        cols = ", ".join(_q(c) for c in ix.columns)
+        where = f" WHERE {ix.where}" if ix.where else ""
+        out.append(f"CREATE {unique}INDEX {_q(name)} ON {_q(t.name)} ({cols}){where}")
+    return out
+
+
+def add_column_sql(t: Table, c: Column, kind: DbKind) -> str:
+    return f"ALTER TABLE {_q(t.name)} ADD COLUMN {column_sql(t, c, kind, for_alter=True)}"

@@ -1,0 +1,129 @@
+"""The shapes the registry is made of: enumerations, columns, tables.
+
+Frozen dataclasses only; ``tables.py`` and ``server_tables.py`` fill them in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["TEXT", "INTEGER", "REAL", "BLOB"]
+Kind = Literal["text", "uuid", "date", "datetime", "bool", "int", "real", "enum", "blob", "json"]
+Sync = Literal["both", "down", "server", "tablet"]
+"""Where a table lives and how it moves.
+
+both    on tablets and the server; tablets write it, changes flow both ways
+down    on tablets and the server; only the server writes it, tablets pull it
+server  only in the central database (devices, ledger, conflicts ...)
+tablet  only in the tablet database (outbox, cursor ...)
+"""
+MergePolicy = Literal["latest", "server"]
+"""How a same-column conflict picks its provisional winner (the conflict is queued either way).
+
+latest  the later capture time wins; a tie goes to the server
+server  the server's value stays (administrative columns)
+"""
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    code: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Enum:
+    name: str
+    zh: str
+    en: str
+    values: tuple[EnumValue, ...]
+
+    def codes(self) -> tuple[str, ...]:
+        return tuple(v.code for v in self.values)
+
+    def label(self, code: str) -> str:
+        for v in self.values:
+            if v.code == code:
+                return v.zh
+        raise KeyError(code)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    zh: str
+    en: str
+    required: bool = False
+    enum: Enum | None = None
+    references: str | None = None
+    """Table whose ``id`` (or, for ``units``, ``id``) this column refers to."""
+    personal: bool = False
+    """Personal data: hidden from the ``auditor`` role and never published."""
+    default: str | None = None
+    """SQL literal used as DEFAULT (and for tablets one schema version behind)."""
+    unique: bool = False
+    min_value: int | None = None
+    max_value: int | None = None
+    merge: MergePolicy = "latest"
+    added_in: int = 1
+
+    @property
+    def sql_type(self) -> ColumnType:
+        if self.kind in ("bool", "int"):
+            return "INTEGER"
+        if self.kind == "real":
+            return "REAL"
+        if self.kind == "blob":
+            return "BLOB"
+        return "TEXT"
+
+
+@dataclass(frozen=True)
+class Index:
+    columns: tuple[str, ...]
+    unique: bool = False
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    zh: str
+    en: str
+    description: str
+    columns: tuple[Column, ...]
+    sync: Sync
+    scope: str | None = None
+    """Column tying a row to its org unit (tablet scope). None: not unit-scoped."""
+    pk: str = "id"
+    indexes: tuple[Index, ...] = field(default=())
+    added_in: int = 1
+    append_only: bool = False
+    """Rows are never updated or deleted (ledger, logs)."""
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def personal_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.personal)
+
+    @property
+    def on_tablet(self) -> bool:
+        return self.sync in ("both", "down", "tablet")
+
+    @property
+    def on_server(self) -> bool:
+        return self.sync in ("both", "down", "server")
+
+    @property
+    def synced(self) -> bool:
+        return self.sync in ("both", "down")

@@ -1,0 +1,68 @@
+"""What crosses the network, as msgspec Structs, and the protocol version.
+
+Binary bodies (changeset envelopes) are described in ``schema/envelope.py`` and ``docs/protocol.md``;
+everything else is JSON with these shapes. Unknown fields are refused.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+PROTOCOL_VERSION = 1
+ENVELOPE_MEDIA_TYPE = "application/vnd.laogan.envelope"
+
+
+class EnrollRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: str
+    sign_pub: str
+    """Device Ed25519 public key, 32 bytes, base64url without padding."""
+    box_pub: str
+    """Device X25519 (HPKE) public key, 32 bytes, base64url without padding."""
+    label: str = ""
+
+
+class EnrollResponse(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    device_id: str
+    unit_id: str
+    unit_code: str
+    scope_unit_ids: list[str]
+    server_sign_pub: str
+    server_box_pub: str
+    cursor: int
+    schema_version: int
+    protocol_version: int = PROTOCOL_VERSION
+
+
+class TableCounts(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    insert: int = 0
+    update: int = 0
+    delete: int = 0
+
+
+class Receipt(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    device_id: str
+    seq: int
+    status: str
+    """applied | merged | conflicted | quarantined"""
+    upload_id: int
+    counts: dict[str, TableCounts]
+    conflicts: int
+    cursor: int
+    """The server's change cursor after this upload."""
+    reason: str | None = None
+
+
+class ErrorDetail(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    code: str
+    message: str
+    expected_seq: int | None = None
+
+
+class ErrorBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    error: ErrorDetail
+
+
+class Health(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    status: str
+    schema_version: int
+    protocol_version: int = PROTOCOL_VERSION

@@ -1,0 +1,57 @@
+"""The one module that opens central-database connections.
+
+* :func:`open_central` — a read-write apsw connection (WAL, foreign keys on, migrated). The server
+  holds exactly one, owned by :class:`server.writer.Writer`; CLI commands open their own when the
+  server is not running.
+* :func:`open_reader` — a read-only connection (``mode=ro``) for queries that must never write.
+* :func:`open_sqlite3_readonly` — a stdlib ``sqlite3`` read-only connection, for sqlite-utils and
+  reports (apsw and sqlite3 connections are never mixed).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import apsw
+
+from schema.migrations import migrate
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _pragmas(conn: apsw.Connection) -> None:
+    conn.setbusytimeout(BUSY_TIMEOUT_MS)
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def open_central(path: Path | str, *, create: bool = True) -> apsw.Connection:
+    """Open (and create or migrate) the central database read-write."""
+    p = Path(path)
+    if not create and not p.exists():
+        raise FileNotFoundError(f"no central database at {p}")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    conn = apsw.Connection(str(p))
+    _pragmas(conn)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    migrate(conn, "central")
+    return conn
+
+
+def open_reader(path: Path | str) -> apsw.Connection:
+    """A read-only apsw connection; writes through it fail."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no central database at {p}")
+    conn = apsw.Connection(f"file:{p.resolve()}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
+    conn.setbusytimeout(BUSY_TIMEOUT_MS)
+    return conn
+
+
+def open_sqlite3_readonly(path: Path | str) -> sqlite3.Connection:
+    """A read-only stdlib connection (for sqlite-utils, reports)."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no central database at {p}")
+    return sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True)
