@@ -25,7 +25,7 @@ def _checks(c: Column) -> list[str]:
     if c.kind == "date":
         out.append(f"{n} IS date({n})")
     if c.kind == "datetime":
-        out.append(f"datetime({n}) IS NOT NULL")
+        out.append(f"{n} IS NULL OR datetime({n}) IS NOT NULL")
     if c.kind == "json":
         out.append(f"json_valid({n})")
     if c.min_value is not None:

@@ -19,7 +19,7 @@ from schema.tables import DbKind, tables_for
 
 
 class Executes(Protocol):
-    def execute(self, sql: str, *args: Any) -> Any: ...
+    def execute(self, sql: str, /) -> Any: ...
 
 
 def migration_sql(kind: DbKind, version: int) -> list[str]:

@@ -201,31 +201,17 @@ CHECKPOINTS = Table(
 
 CHANGE_LOG = Table(
     "change_log", "变更流水", "change log",
-    "供平板增量拉取:每行每次变更一条,按单位索引。",
+    "每行每次变更一条:供平板增量拉取(按单位索引),也是每行的数据来源(最后一条指向账本条目)。",
     (
         _int_pk("seq"),
         text("tbl", "表", "table", required=True),
         _uuid("row_id", "行编号", "row id", required=True),
         _uuid("unit_id", "单位", "unit"),
         integer("ledger_id", "账本条目", "ledger entry"),
-    ),
-    sync="server", pk="seq", append_only=True,
-    indexes=(Index(("unit_id", "seq")),),
-)
-
-PROVENANCE = Table(
-    "row_provenance", "数据来源", "row provenance",
-    "中心库每一行最后由哪条账本记录、哪台设备、哪位工作人员修改。",
-    (
-        _int_pk(),
-        text("tbl", "表", "table", required=True),
-        _uuid("row_id", "行编号", "row id", required=True),
-        integer("ledger_id", "账本条目", "ledger entry", required=True),
-        _uuid("device_id", "设备", "device"),
-        _uuid("staff_id", "工作人员", "staff member"),
         _ts("captured_at", "记录时间", "captured at"),
     ),
-    sync="server", indexes=(Index(("tbl", "row_id"), unique=True), Index(("ledger_id",))),
+    sync="server", pk="seq", append_only=True,
+    indexes=(Index(("unit_id", "seq")), Index(("tbl", "row_id", "seq"))),
 )
 
 META = Table(
@@ -256,6 +242,6 @@ SYNC_STATE = Table(
 )
 
 MACHINE_TABLES: tuple[Table, ...] = (
-    DEVICES, ENROL_CODES, UPLOADS, CONFLICTS, QUARANTINE, LEDGER, CHECKPOINTS, CHANGE_LOG, PROVENANCE,
+    DEVICES, ENROL_CODES, UPLOADS, CONFLICTS, QUARANTINE, LEDGER, CHECKPOINTS, CHANGE_LOG,
     META, OUTBOX, SYNC_STATE,
 )

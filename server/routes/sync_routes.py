@@ -1,0 +1,111 @@
+"""``/v1/enroll``, ``/v1/changesets``, ``/v1/changes``, ``/v1/health``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import apsw
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import Parameter
+
+from schema import SCHEMA_VERSION
+from schema import envelope as env
+from schema.auth import AuthError, parse_auth_header, verify_request
+from schema.keys import b64e, ed25519_public_from_raw, x25519_public_from_raw
+from schema.wire import ENVELOPE_MEDIA_TYPE, EnrollRequest, EnrollResponse, Health, Receipt
+from server import devices, uploads
+from server.errors import BadRequest, Unauthorized
+from server.pull import PullPage, build_page
+from server.state import Services
+
+
+def _svc(state: State) -> Services:
+    svc: Services = state.laogan
+    return svc
+
+
+@get("/v1/health", summary="Liveness and versions")
+async def health() -> Health:
+    return Health(status="ok", schema_version=SCHEMA_VERSION)
+
+
+@post("/v1/enroll", status_code=200, summary="Redeem a one-time enrolment code for a device id")
+async def enroll(state: State, data: EnrollRequest) -> EnrollResponse:
+    svc = _svc(state)
+    now = svc.clock()
+
+    def work(conn: apsw.Connection) -> devices.Enrolled:
+        return devices.enroll(conn, code=data.code, sign_pub=data.sign_pub, box_pub=data.box_pub,
+                              label=data.label[:100], now=now, rng=svc.rng)
+
+    got = await svc.writer.run(work)
+    sign_pub, box_pub = svc.keys.public_bytes()
+    return EnrollResponse(
+        device_id=got.device.id, unit_id=got.device.unit_id, unit_code=got.unit_code,
+        scope_unit_ids=list(got.scope), server_sign_pub=b64e(sign_pub), server_box_pub=b64e(box_pub),
+        cursor=got.cursor, schema_version=SCHEMA_VERSION,
+    )
+
+
+@post("/v1/changesets", status_code=200, summary="Upload one sealed changeset envelope",
+      description="Body: the envelope bytes (see docs/protocol.md). Answers a JSON receipt.")
+async def upload_changeset(
+    request: Request[object, object, State],
+    state: State,
+) -> Receipt:
+    svc = _svc(state)
+    body = await request.body()
+    if not body:
+        raise BadRequest("empty body: expected an envelope", code="envelope_malformed")
+    now = svc.clock()
+    limit = min(svc.settings.max_body_bytes, env.MAX_ENVELOPE)
+    return await svc.writer.run(
+        lambda conn: uploads.receive(conn, body, keys=svc.keys, now=now, max_envelope=limit,
+                                     max_changeset=svc.settings.max_changeset_bytes)
+    )
+
+
+@get("/v1/changes", summary="Changes of the device's units after a cursor, sealed to the device",
+     description="Authenticated by an Ed25519 request signature (Authorization: Laogan-Sig ...).",
+     response_headers=None)
+async def changes(
+    request: Request[object, object, State],
+    state: State,
+    after: Annotated[int, Parameter(ge=0, le=2**62, description="cursor from the previous pull")] = 0,
+) -> Response[bytes]:
+    svc = _svc(state)
+    now = svc.clock()
+    header = request.headers.get("authorization")
+    if header is None:
+        raise Unauthorized("missing Authorization: Laogan-Sig header", code="unauthorized")
+    try:
+        auth = parse_auth_header(header)
+    except AuthError:
+        raise Unauthorized("malformed Authorization header", code="unauthorized") from None
+    qs = request.scope.get("query_string", b"")
+    path_qs = request.scope["path"] + ("?" + qs.decode("latin-1") if qs else "")
+    limit = svc.settings.pull_page_rows
+
+    def work(conn: apsw.Connection) -> tuple[devices.Device, PullPage]:
+        device = devices.require_active(devices.get_device(conn, auth.device_id))
+        try:
+            verify_request(auth, ed25519_public_from_raw(device.sign_pub), "GET", path_qs, b"",
+                           int(now.timestamp()), svc.settings.clock_skew_seconds)
+        except AuthError:
+            raise Unauthorized("request signature rejected", code="bad_signature") from None
+        with conn:  # one read transaction: rows and cursor agree
+            page = build_page(conn, after=after, scope=devices.scope_units(conn, device.unit_id), limit=limit)
+        return device, page
+
+    device, page = await svc.readers.run(work)
+    sealed = env.seal(
+        page.changeset, kind=env.KIND_PULL, device_id=device.id, seq=after, cursor=page.next_cursor,
+        schema_version=SCHEMA_VERSION, now=int(now.timestamp()), signing_key=svc.keys.sign_key,
+        recipient=x25519_public_from_raw(device.box_pub),
+    )
+    return Response(
+        content=sealed, media_type=ENVELOPE_MEDIA_TYPE,
+        headers={"X-Laogan-More": "1" if page.more else "0", "X-Laogan-Cursor": str(page.next_cursor),
+                 "X-Laogan-Rows": str(page.rows)},
+    )

@@ -1,0 +1,164 @@
+"""The receive path of one upload: parse, authenticate, order, open, reconcile, record.
+
+Order of checks (nothing is learned from the payload before the signature verifies):
+
+1. strict parse of the envelope (size limits) → 400/413, not stored (it is not attributable);
+2. the device must exist and the Ed25519 signature verify → 401, not stored;
+3. a revoked device → 403, the upload is kept in quarantine;
+4. the sequence number: an earlier one with the same bytes → the original receipt; with other bytes
+   → 409 ``sequence_reused`` (kept in quarantine); a gap → 409 ``sequence_gap`` with the expected
+   number (kept as a rejected upload);
+5. open (decrypt, hash, bounded decompress), scope and shape checks, apply with merge — all in one
+   ledgered transaction. A refusal at this step quarantines the whole changeset and consumes the
+   sequence number, so the tablet moves on; the receipt says ``quarantined`` with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import apsw
+import msgspec
+
+from schema import SCHEMA_VERSION
+from schema import envelope as env
+from schema.errors import EnvelopeError
+from schema.keys import KeyPair, ed25519_public_from_raw
+from schema.wire import Receipt, TableCounts
+from server import reconcile
+from server.devices import Device, get_device, scope_units
+from server.errors import Forbidden, SequenceConflict, Unauthorized
+from server.ledger import iso, ledgered
+from server.quarantine import Refusal, hold
+
+
+def _cursor(conn: apsw.Connection) -> int:
+    row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _store_upload(conn: apsw.Connection, *, device_id: str, seq: int, now: datetime, captured_at: datetime | None,
+                  sha: str, data: bytes, status: str, ledger_id: int) -> int:
+    conn.execute(
+        "INSERT INTO uploads (device_id, seq, received_at, captured_at, envelope_sha256, envelope, status, ledger_id)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (device_id, seq, iso(now), iso(captured_at) if captured_at else None, sha, data, status, ledger_id),
+    )
+    return int(conn.last_insert_rowid())
+
+
+def _set_receipt(conn: apsw.Connection, upload_id: int, receipt: Receipt) -> None:
+    conn.execute("UPDATE uploads SET receipt = ? WHERE id = ?", (msgspec.json.encode(receipt).decode(), upload_id))
+
+
+def _already_kept(conn: apsw.Connection, device_id: str, sha: str) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM uploads WHERE device_id = ? AND envelope_sha256 = ?", (device_id, sha)
+    ).fetchone() is not None
+
+
+def _keep_refused(conn: apsw.Connection, *, device: Device, seq: int, now: datetime, sha: str, data: bytes,
+                  refusal: Refusal | None) -> None:
+    """Keep an upload that is refused without consuming its sequence number (once per byte string)."""
+    if _already_kept(conn, device.id, sha):
+        return
+    with ledgered(conn, kind="upload", actor=f"device:{device.id}", now=now, device_id=device.id) as tx:
+        upload_id = _store_upload(conn, device_id=device.id, seq=seq, now=now, captured_at=None, sha=sha,
+                                  data=data, status="rejected", ledger_id=tx.ledger_id)
+        tx.summary = {"upload_id": upload_id, "seq": seq, "status": "rejected",
+                      "reason": refusal.code if refusal else "sequence_gap"}
+        if refusal is not None:
+            hold(conn, upload_id=upload_id, device_id=device.id, seq=seq, refusal=refusal, now=now)
+
+
+def receive(conn: apsw.Connection, data: bytes, *, keys: KeyPair, now: datetime,
+            max_envelope: int = env.MAX_ENVELOPE, max_changeset: int = env.MAX_CHANGESET) -> Receipt:
+    """Handle one upload on the writer connection; returns its receipt or raises a 4xx error."""
+    parsed = env.parse(data, max_envelope=max_envelope)
+    h = parsed.header
+    if h.kind != env.KIND_UPLOAD:
+        raise EnvelopeError("envelope_malformed", "not an upload envelope")
+    device = get_device(conn, h.device_id)
+    if device is None:
+        raise Unauthorized("unknown device", code="unknown_device")
+    env.verify(parsed, ed25519_public_from_raw(device.sign_pub))
+    sha = hashlib.sha256(data).hexdigest()
+    if device.revoked_at is not None:
+        _keep_refused(conn, device=device, seq=h.seq, now=now, sha=sha, data=data,
+                      refusal=Refusal("device_revoked", "设备已吊销", "device revoked"))
+        raise Forbidden("设备已吊销 (device revoked)", code="device_revoked")
+    if h.seq < device.next_seq:
+        prior = conn.execute(
+            "SELECT envelope_sha256, receipt FROM uploads WHERE device_id = ? AND seq = ? AND status != 'rejected'",
+            (device.id, h.seq),
+        ).fetchone()
+        if prior is not None and prior[0] == sha and prior[1] is not None:
+            return msgspec.json.decode(str(prior[1]), type=Receipt)
+        _keep_refused(conn, device=device, seq=h.seq, now=now, sha=sha, data=data,
+                      refusal=Refusal("sequence_reused", "序号已用过但内容不同",
+                                      "sequence number already used with different bytes"))
+        raise SequenceConflict(f"sequence {h.seq} already used with other bytes; expected {device.next_seq}",
+                               code="sequence_reused", expected_seq=device.next_seq)
+    if h.seq > device.next_seq:
+        _keep_refused(conn, device=device, seq=h.seq, now=now, sha=sha, data=data, refusal=None)
+        raise SequenceConflict(f"sequence gap: got {h.seq}, expected {device.next_seq}",
+                               code="sequence_gap", expected_seq=device.next_seq)
+    return _accept(conn, parsed, data, sha, device, keys=keys, now=now, max_changeset=max_changeset)
+
+
+def _accept(conn: apsw.Connection, parsed: env.Parsed, data: bytes, sha: str, device: Device, *, keys: KeyPair,
+            now: datetime, max_changeset: int) -> Receipt:
+    h = parsed.header
+    captured = datetime.fromtimestamp(max(h.created_at, 0), tz=UTC)
+    try:
+        if h.schema_version > SCHEMA_VERSION:
+            raise Refusal("schema_newer", f"平板数据结构版本 {h.schema_version} 比服务器 {SCHEMA_VERSION} 新",
+                          f"tablet schema version {h.schema_version} is newer than the server's {SCHEMA_VERSION}")
+        try:
+            changeset = env.open_(parsed, keys.box_key, max_changeset=max_changeset)
+        except EnvelopeError:
+            raise Refusal("cannot_open", "无法解开上传内容", "the envelope payload cannot be opened") from None
+        scope = frozenset(scope_units(conn, device.unit_id))
+        with ledgered(conn, kind="upload", actor=f"device:{device.id}", now=now, device_id=device.id,
+                      captured_at=captured) as tx:
+            counts = reconcile.scan(changeset, conn, scope)
+            outcome = reconcile.apply_changeset(conn, changeset, captured_at=iso(captured), counts=counts)
+            upload_id = _store_upload(conn, device_id=device.id, seq=h.seq, now=now, captured_at=captured,
+                                      sha=sha, data=data, status=outcome.status, ledger_id=tx.ledger_id)
+            for c in outcome.conflicts:
+                conn.execute(
+                    "INSERT INTO conflicts (upload_id, device_id, unit_id, tbl, row_id, column_name, kind, base_value,"
+                    " server_value, tablet_value, provisional, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (upload_id, device.id, c.unit_id, c.tbl, c.row_id, c.column, c.kind,
+                     reconcile.encode_value(c.base), reconcile.encode_value(c.server),
+                     reconcile.encode_value(c.tablet), c.provisional, iso(now)),
+                )
+            conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (h.seq + 1, iso(now), device.id))
+            receipt = Receipt(
+                device_id=device.id, seq=h.seq, status=outcome.status, upload_id=upload_id,
+                counts={k: TableCounts(**v) for k, v in counts.items()}, conflicts=len(outcome.conflicts),
+                cursor=_cursor(conn),
+            )
+            _set_receipt(conn, upload_id, receipt)
+            tx.summary = {"upload_id": upload_id, "seq": h.seq, "status": outcome.status,
+                          "conflicts": len(outcome.conflicts), "envelope_sha256": sha}
+        return receipt
+    except Refusal as refusal:
+        return _quarantine(conn, data, sha, device, h.seq, captured, refusal, now)
+
+
+def _quarantine(conn: apsw.Connection, data: bytes, sha: str, device: Device, seq: int, captured: datetime,
+                refusal: Refusal, now: datetime) -> Receipt:
+    with ledgered(conn, kind="upload", actor=f"device:{device.id}", now=now, device_id=device.id,
+                  captured_at=captured) as tx:
+        upload_id = _store_upload(conn, device_id=device.id, seq=seq, now=now, captured_at=captured, sha=sha,
+                                  data=data, status="quarantined", ledger_id=tx.ledger_id)
+        hold(conn, upload_id=upload_id, device_id=device.id, seq=seq, refusal=refusal, now=now)
+        conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (seq + 1, iso(now), device.id))
+        receipt = Receipt(device_id=device.id, seq=seq, status="quarantined", upload_id=upload_id, counts={},
+                          conflicts=0, cursor=_cursor(conn), reason=f"{refusal.code}: {refusal.zh} ({refusal.en})")
+        _set_receipt(conn, upload_id, receipt)
+        tx.summary = {"upload_id": upload_id, "seq": seq, "status": "quarantined", "reason": refusal.code,
+                      "envelope_sha256": sha}
+    return receipt
