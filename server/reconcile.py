@@ -176,6 +176,10 @@ def _unit_of(t: Table, row: Iterable[Any] | None) -> str | None:
 
 
 def _on_conflict(reason: int, ch: apsw.TableChange, pending: _Pending) -> int:
+    if reason == _FOREIGN_KEY:  # reported once, at the end, with no table
+        pending.refusal = Refusal("foreign_key", f"引用的记录不存在({ch.fk_conflicts} 处)",
+                                  f"references a missing record ({ch.fk_conflicts} foreign-key violations)")
+        return apsw.SQLITE_CHANGESET_ABORT
     t = registry_table(ch.name)
     op = ch.op
     if reason == _DATA and op == "UPDATE":
@@ -203,10 +207,6 @@ def _on_conflict(reason: int, ch: apsw.TableChange, pending: _Pending) -> int:
         if tuple(ch.new) != tuple(ch.conflict)[: len(ch.new)]:
             pending.inserts.append((t.name, tuple(ch.new), tuple(ch.conflict)))
         return apsw.SQLITE_CHANGESET_OMIT
-    if reason == _FOREIGN_KEY:
-        pending.refusal = Refusal("foreign_key", f"引用的记录不存在({ch.fk_conflicts} 处)",
-                                  f"references a missing record ({ch.fk_conflicts} foreign-key violations)")
-        return apsw.SQLITE_CHANGESET_ABORT
     pending.refusal = Refusal("constraint", f"数据不符合约束:表 {t.name}",
                               f"constraint failed in table {t.name}")
     return apsw.SQLITE_CHANGESET_ABORT
@@ -262,10 +262,8 @@ def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str
     out = Outcome(counts=counts)
     try:
         apsw.Changeset.apply(changeset, conn, conflict=lambda r, ch: _on_conflict(r, ch, pending))
-    except apsw.AbortError:
-        raise pending.refusal or Refusal("constraint", "数据不符合约束", "constraint failed") from None
-    except apsw.ConstraintError as exc:
-        raise Refusal("constraint", "数据不符合约束", f"constraint failed: {exc}") from None
+    except (apsw.AbortError, apsw.ConstraintError) as exc:
+        raise pending.refusal or Refusal("constraint", "数据不符合约束", f"constraint failed: {exc}") from None
     except apsw.SQLError as exc:
         raise Refusal("malformed_changeset", "变更集与表结构不符", f"changeset does not fit the schema: {exc}") from None
     if pending.refusal is not None:

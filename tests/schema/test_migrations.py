@@ -1,0 +1,115 @@
+"""Migrations build both databases from the registry, never change once shipped, and refuse bad rows."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import apsw
+import pytest
+
+from schema import SCHEMA_VERSION
+from schema.errors import InvalidValue, MigrationError, UnknownColumn
+from schema.migrations import current_version, migrate, migration_sql
+from schema.tables import tables_for
+from schema.validate import constraint_from_message, validate_row
+from tests.conftest import uid
+
+# SHA-256 of each shipped migration's SQL. A shipped migration never changes: add a new one instead.
+SHIPPED = {
+    ("central", 1): "3b0d777560a525cfd87d2295973c4a6f23d368a5adf2bec2d393316a3570881a",
+    ("tablet", 1): "f1dfb23e41c5578df171468e017bacb0559af8caa7b8f2074e3c982b3865d434",
+}
+
+
+@pytest.mark.parametrize(("kind", "version"), sorted(SHIPPED))
+def test_shipped_migrations_never_change(kind: str, version: int) -> None:
+    sql = "\n".join(migration_sql(kind, version))  # type: ignore[arg-type]
+    assert hashlib.sha256(sql.encode()).hexdigest() == SHIPPED[(kind, version)]
+
+
+def test_every_version_is_pinned() -> None:
+    assert {v for _, v in SHIPPED} == set(range(1, SCHEMA_VERSION + 1))
+
+
+@pytest.mark.parametrize("kind", ["central", "tablet"])
+def test_both_databases_from_the_same_definitions(kind: str, tmp_path: Path) -> None:
+    conn = apsw.Connection(str(tmp_path / "x.db"))
+    assert migrate(conn, kind) == SCHEMA_VERSION  # type: ignore[arg-type]
+    assert current_version(conn) == SCHEMA_VERSION
+    assert migrate(conn, kind) == 0  # type: ignore[arg-type]
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    expected = {t.name for t in tables_for(kind)}  # type: ignore[arg-type]
+    assert expected <= names
+    for t in tables_for(kind):  # type: ignore[arg-type]
+        cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{t.name}")')]
+        assert cols == list(t.column_names()), t.name
+
+
+def test_synced_tables_identical_on_both_sides(tmp_path: Path) -> None:
+    c = apsw.Connection(":memory:")
+    migrate(c, "central")
+    t = apsw.Connection(":memory:")
+    migrate(t, "tablet")
+    shared = {x.name for x in tables_for("central")} & {x.name for x in tables_for("tablet")}
+    assert "retirees" in shared and "outbox" not in shared and "ledger" not in shared
+    for name in shared:
+        assert list(c.execute(f'PRAGMA table_info("{name}")')) == list(t.execute(f'PRAGMA table_info("{name}")'))
+
+
+def test_newer_database_is_refused() -> None:
+    conn = apsw.Connection(":memory:")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(MigrationError):
+        migrate(conn, "central")
+
+
+def test_stdlib_sqlite3_works_too() -> None:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    assert migrate(conn, "tablet") == SCHEMA_VERSION
+
+
+def _retiree(**over: object) -> dict[str, object]:
+    row: dict[str, object] = {"id": uid(50), "unit_id": uid(2), "name": "李明", "sex": "male",
+                              "birth_date": "1936-05-01", "id_number": "530326193605011234", "category": "lixiu"}
+    row.update(over)
+    return row
+
+
+def test_check_constraints_name_table_and_column() -> None:
+    conn = apsw.Connection(":memory:")
+    migrate(conn, "tablet")
+    bad = _retiree(category="retired")
+    with pytest.raises(apsw.ConstraintError) as e:
+        conn.execute(f"INSERT INTO retirees ({', '.join(bad)}) VALUES ({', '.join('?' * len(bad))})",
+                     tuple(bad.values()))
+    assert constraint_from_message(str(e.value)) == ("retirees", "category")
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("category", "retired"), ("birth_date", "1936-02-30"), ("sex", None), ("id", "NOT-A-UUID"),
+    ("living_alone", 2), ("name", ""),
+])
+def test_validate_row_names_table_column_value(column: str, value: object) -> None:
+    with pytest.raises(InvalidValue) as e:
+        validate_row("retirees", _retiree(**{column: value}))
+    assert (e.value.table, e.value.column, e.value.value) == ("retirees", column, value)
+    assert "retirees" in str(e.value) and column in str(e.value)
+
+
+def test_validate_row_accepts_good_and_unknown_column_refused() -> None:
+    validate_row("retirees", _retiree())
+    with pytest.raises(UnknownColumn):
+        validate_row("retirees", _retiree(shoe_size=42))
+
+
+def test_sqlite_refuses_what_validate_refuses() -> None:
+    conn = apsw.Connection(":memory:")
+    migrate(conn, "tablet")
+    for column, value in [("birth_date", "1936-02-30"), ("living_alone", 2), ("id", "NOT-A-UUID")]:
+        row = _retiree(**{column: value})
+        with pytest.raises(apsw.ConstraintError):
+            conn.execute(f"INSERT INTO retirees ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                         tuple(row.values()))
+    assert conn.execute("SELECT count(*) FROM retirees").fetchone() == (0,)
