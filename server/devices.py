@@ -56,7 +56,8 @@ def create_code(conn: apsw.Connection, unit_code: str, *, now: datetime, rng: ra
     unit_id, _ = unit_by_code(conn, unit_code)
     raw = "".join(rng.choice(_CODE_ALPHABET) for _ in range(12))
     code = "-".join(raw[i:i + 4] for i in range(0, 12, 4))
-    with conn:
+    with ledgered(conn, kind="device", actor="enrol-code", now=now) as tx:
+        tx.summary = {"event": "enrolment code created", "unit_id": unit_id}
         conn.execute(
             "INSERT INTO enrol_codes (code_hash, unit_id, created_at, expires_at) VALUES (?,?,?,?)",
             (_hash_code(code), unit_id, iso(now), iso(now + timedelta(hours=hours))),

@@ -21,9 +21,16 @@ from typing import Any
 
 import apsw
 
-from schema.tables import synced_tables
+from schema.tables import synced_tables, table
 
 GENESIS_HASH = "0" * 64
+LEDGERED_MACHINE_TABLES = ("devices", "enrol_codes", "conflicts", "quarantine")
+"""Server tables whose changes are captured in ledger effects too, so a rebuild restores them."""
+
+
+def ledgered_tables() -> tuple[str, ...]:
+    """Every table whose changes a ledger entry's effect holds, in dependency order."""
+    return tuple(t.name for t in synced_tables()) + tuple(table(n).name for n in LEDGERED_MACHINE_TABLES)
 
 
 def iso(ts: datetime) -> str:
@@ -106,8 +113,8 @@ def ledgered(
             (tx.ledger_id, iso(captured_at or now)),
         )
         session = apsw.Session(conn, "main")
-        for t in synced_tables():
-            session.attach(t.name)
+        for name in ledgered_tables():
+            session.attach(name)
         try:
             yield tx
             effect = session.changeset()

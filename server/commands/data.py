@@ -24,8 +24,3 @@ def seed_data(profile: str, seed: int, out: Path) -> None:
 def demo(data_dir: Path) -> None:
     """Run the demo: build data, sync tablets against a real server, print a summary."""
     raise click.ClickException("not implemented yet")
-
-
-@click.group("db")
-def db() -> None:
-    """Inspect the central database (中心数据库)."""
