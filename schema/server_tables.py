@@ -214,6 +214,20 @@ CHANGE_LOG = Table(
     indexes=(Index(("unit_id", "seq")), Index(("tbl", "row_id", "seq"))),
 )
 
+SUPERVISORS = Table(
+    "supervisors", "督导人员", "supervisors",
+    "市委老干部局督导人员的凭据(只存哈希),用于处理冲突和隔离区。",
+    (
+        _int_pk(),
+        text("name", "姓名/账号", "name", required=True, unique=True),
+        text("secret_hash", "凭据哈希", "secret hash", required=True),
+        _ts("created_at", "创建时间", "created at", required=True),
+        _ts("expires_at", "过期时间", "expires at"),
+        _ts("revoked_at", "吊销时间", "revoked at"),
+    ),
+    sync="server",
+)
+
 META = Table(
     "server_meta", "服务器信息", "server metadata", "键值对:服务器公钥等。",
     (text("key", "键", "key", required=True), text("value", "值", "value")),
@@ -242,6 +256,6 @@ SYNC_STATE = Table(
 )
 
 MACHINE_TABLES: tuple[Table, ...] = (
-    DEVICES, ENROL_CODES, UPLOADS, CONFLICTS, QUARANTINE, LEDGER, CHECKPOINTS, CHANGE_LOG,
+    DEVICES, ENROL_CODES, UPLOADS, CONFLICTS, QUARANTINE, LEDGER, CHECKPOINTS, CHANGE_LOG, SUPERVISORS,
     META, OUTBOX, SYNC_STATE,
 )

@@ -6,6 +6,8 @@ everything else is JSON with these shapes. Unknown fields are refused.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 PROTOCOL_VERSION = 1
@@ -66,3 +68,35 @@ class Health(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     status: str
     schema_version: int
     protocol_version: int = PROTOCOL_VERSION
+
+
+class ConflictOut(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: int
+    upload_id: int
+    device_id: str
+    unit_id: str | None
+    tbl: str
+    row_id: str
+    column: str | None
+    kind: str
+    base_value: Any
+    server_value: Any
+    tablet_value: Any
+    provisional: str
+    status: str
+    created_at: str
+    resolution: str | None = None
+    resolved_value: Any = None
+    resolved_by: str | None = None
+    resolved_at: str | None = None
+
+
+class ConflictList(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    conflicts: list[ConflictOut]
+    count: int
+
+
+class ResolveRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    choice: str
+    """tablet | server | value"""
+    value: Any = None

@@ -15,6 +15,8 @@ from litestar.openapi import OpenAPIConfig
 
 from schema.wire import ErrorBody, ErrorDetail
 from server.errors import SequenceConflict, error_code, http_status
+from server.ledger_audit import checkpoint
+from server.routes.conflict_routes import list_conflicts, resolve_conflict, show_conflict
 from server.routes.sync_routes import changes, enroll, health, upload_changeset
 from server.serverkeys import load_server_keys
 from server.settings import Settings
@@ -54,10 +56,12 @@ def create_app(
         try:
             yield
         finally:
-            app.state.laogan.close()
+            svc: Services = app.state.laogan
+            svc.writer.run_sync(lambda conn: checkpoint(conn, keys.sign_key, svc.clock()))
+            svc.close()
 
     return Litestar(
-        route_handlers=[health, enroll, upload_changeset, changes],
+        route_handlers=[health, enroll, upload_changeset, changes, list_conflicts, show_conflict, resolve_conflict],
         lifespan=[lifespan],
         exception_handlers={Exception: _error_response},
         request_max_body_size=settings.max_body_bytes,

@@ -138,3 +138,12 @@ def rebuild(source: apsw.Connection, out_path: Path, progress: Callable[[int], N
         return n
     finally:
         target.close()
+
+
+def maybe_checkpoint(conn: apsw.Connection, signing_key: Ed25519PrivateKey, now: datetime,
+                     every: int = 100) -> None:
+    """Sign the head when ``every`` entries have been added since the last checkpoint."""
+    ledger_id, _ = head(conn)
+    last = conn.execute("SELECT coalesce(max(ledger_id), 0) FROM ledger_checkpoints").fetchone()
+    if last is not None and ledger_id - int(str(last[0])) >= every:
+        checkpoint(conn, signing_key, now)

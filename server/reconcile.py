@@ -31,6 +31,7 @@ from schema import SCHEMA_VERSION
 from schema.model import Table
 from schema.tables import table as registry_table
 from schema.tables import uploadable_tables
+from server.conflicts import already_settled
 from server.quarantine import Refusal
 
 _UPLOADABLE = {t.name: t for t in uploadable_tables()}
@@ -65,24 +66,6 @@ class Outcome:
         if self.conflicts:
             return "conflicted"
         return "merged" if self.merged_rows else "applied"
-
-
-def encode_value(v: Any) -> str:
-    """JSON for a SQLite value (blobs as {"$hex": ...}), stored in conflict records."""
-    if isinstance(v, bytes):
-        return json.dumps({"$hex": v.hex()})
-    if v is apsw.no_change:
-        return json.dumps({"$no_change": True})
-    return json.dumps(v, ensure_ascii=False)
-
-
-def decode_value(text: str | None) -> Any:
-    if text is None:
-        return None
-    v = json.loads(text)
-    if isinstance(v, dict) and "$hex" in v:
-        return bytes.fromhex(v["$hex"])
-    return v
 
 
 def _check_shape(tbl: str, ncols: int, pk: set[int]) -> Table:
@@ -241,6 +224,8 @@ def _merge_row(conn: apsw.Connection, t: Table, base: tuple[Any, ...] | None, ou
             assign[c.name] = mine
         elif theirs_v == mine:
             continue
+        elif base is not None and already_settled(conn, t.name, row_id, c.name, base_v, mine, theirs_v):
+            continue  # a person already decided this very disagreement; their answer stands
         else:
             if server_at is None:
                 server_at = _server_changed_at(conn, t.name, row_id) or ""

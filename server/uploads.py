@@ -31,6 +31,18 @@ from server.devices import Device, get_device, scope_units
 from server.errors import Forbidden, SequenceConflict, Unauthorized
 from server.ledger import iso, ledgered
 from server.quarantine import Refusal, hold
+from server.values import encode_value
+
+
+def record_conflicts(conn: apsw.Connection, outcome: reconcile.Outcome, *, upload_id: int, device_id: str,
+                     now: datetime) -> None:
+    for c in outcome.conflicts:
+        conn.execute(
+            "INSERT INTO conflicts (upload_id, device_id, unit_id, tbl, row_id, column_name, kind, base_value,"
+            " server_value, tablet_value, provisional, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (upload_id, device_id, c.unit_id, c.tbl, c.row_id, c.column, c.kind, encode_value(c.base),
+             encode_value(c.server), encode_value(c.tablet), c.provisional, iso(now)),
+        )
 
 
 def _cursor(conn: apsw.Connection) -> int:
@@ -126,14 +138,7 @@ def _accept(conn: apsw.Connection, parsed: env.Parsed, data: bytes, sha: str, de
             outcome = reconcile.apply_changeset(conn, changeset, captured_at=iso(captured), counts=counts)
             upload_id = _store_upload(conn, device_id=device.id, seq=h.seq, now=now, captured_at=captured,
                                       sha=sha, data=data, status=outcome.status, ledger_id=tx.ledger_id)
-            for c in outcome.conflicts:
-                conn.execute(
-                    "INSERT INTO conflicts (upload_id, device_id, unit_id, tbl, row_id, column_name, kind, base_value,"
-                    " server_value, tablet_value, provisional, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (upload_id, device.id, c.unit_id, c.tbl, c.row_id, c.column, c.kind,
-                     reconcile.encode_value(c.base), reconcile.encode_value(c.server),
-                     reconcile.encode_value(c.tablet), c.provisional, iso(now)),
-                )
+            record_conflicts(conn, outcome, upload_id=upload_id, device_id=device.id, now=now)
             conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (h.seq + 1, iso(now), device.id))
             receipt = Receipt(
                 device_id=device.id, seq=h.seq, status=outcome.status, upload_id=upload_id,

@@ -16,6 +16,7 @@ from schema.keys import b64e, ed25519_public_from_raw, x25519_public_from_raw
 from schema.wire import ENVELOPE_MEDIA_TYPE, EnrollRequest, EnrollResponse, Health, Receipt
 from server import devices, uploads
 from server.errors import BadRequest, Unauthorized
+from server.ledger_audit import maybe_checkpoint
 from server.pull import PullPage, build_page
 from server.state import Services
 
@@ -60,10 +61,14 @@ async def upload_changeset(
         raise BadRequest("empty body: expected an envelope", code="envelope_malformed")
     now = svc.clock()
     limit = min(svc.settings.max_body_bytes, env.MAX_ENVELOPE)
-    return await svc.writer.run(
-        lambda conn: uploads.receive(conn, body, keys=svc.keys, now=now, max_envelope=limit,
-                                     max_changeset=svc.settings.max_changeset_bytes)
-    )
+
+    def work(conn: apsw.Connection) -> Receipt:
+        receipt = uploads.receive(conn, body, keys=svc.keys, now=now, max_envelope=limit,
+                                  max_changeset=svc.settings.max_changeset_bytes)
+        maybe_checkpoint(conn, svc.keys.sign_key, now)
+        return receipt
+
+    return await svc.writer.run(work)
 
 
 @get("/v1/changes", summary="Changes of the device's units after a cursor, sealed to the device",
