@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from schema.audit_tables import AUDIT_TABLES
 from schema.domain_tables import DOMAIN_TABLES
 from schema.errors import UnknownColumn, UnknownTable
 from schema.model import Column, Table
@@ -15,7 +16,7 @@ from schema.server_tables import MACHINE_TABLES
 
 DbKind = Literal["central", "tablet"]
 
-TABLES: tuple[Table, ...] = DOMAIN_TABLES + MACHINE_TABLES
+TABLES: tuple[Table, ...] = DOMAIN_TABLES + MACHINE_TABLES + AUDIT_TABLES
 _BY_NAME = {t.name: t for t in TABLES}
 
 
