@@ -88,8 +88,9 @@ async def changes(
         auth = parse_auth_header(header)
     except AuthError:
         raise Unauthorized("malformed Authorization header", code="unauthorized") from None
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
     qs = request.scope.get("query_string", b"")
-    path_qs = request.scope["path"] + ("?" + qs.decode("latin-1") if qs else "")
+    path_qs = raw.split(b"?", 1)[0].decode("latin-1") + ("?" + qs.decode("latin-1") if qs else "")
     limit = svc.settings.pull_page_rows
 
     def work(conn: apsw.Connection) -> tuple[devices.Device, PullPage]:
