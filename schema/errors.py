@@ -7,7 +7,9 @@
     ├── UnknownColumn                a column name the table does not have
     ├── InvalidValue                 a value breaks a column's type, enum or constraint
     ├── MigrationError               the database is at a version the code cannot reach
-    └── EnvelopeError                an envelope failed a check (one opaque error; see envelope.py)
+    ├── EnvelopeError                an envelope failed a check (one opaque error; see envelope.py)
+    ├── AuthError                    a request signature failed (schema/auth.py; one opaque error)
+    └── KeyFileError                 a key file is missing, malformed or readable by others (schema/keys.py)
 
 Every class carries a stable machine ``code``; only ``server/errors.py`` maps codes to HTTP.
 """
