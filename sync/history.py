@@ -1,0 +1,63 @@
+"""Roster history (信息动态化): one ``roster_history`` row per column a capture changed.
+
+Derived from the capture's own session changeset, so it sees exactly the net change of the
+transaction: a value changed and changed back leaves no history, a row inserted and then edited in
+the same capture is a new row (no history), an UPDATE lists old and new values of the changed
+columns only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import apsw
+
+from sync.changesets import as_text
+
+HISTORY_SOURCES: Mapping[str, str] = MappingProxyType({"retirees": "id", "family_contacts": "retiree_id"})
+"""Tables whose edits are kept as history -> the column naming the retiree the row belongs to."""
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One changed column of one roster row, ready for ``roster_history``."""
+
+    unit_id: str
+    retiree_id: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+
+
+def _field_name(table: str, column: str) -> str:
+    return column if table == "retirees" else f"{table}.{column}"
+
+
+def derive(
+    conn: apsw.Connection, changeset: bytes, columns: Callable[[str], tuple[str, ...]]
+) -> list[HistoryRow]:
+    """History rows for every UPDATE of a history table in ``changeset`` (read current rows via conn)."""
+    out: list[HistoryRow] = []
+    for change in apsw.Changeset.iter(changeset):
+        if change.op != "UPDATE" or change.name not in HISTORY_SOURCES:
+            continue
+        names = columns(change.name)
+        old, new = change.old, change.new
+        if old is None or new is None:
+            continue
+        key = old[0]
+        owner = HISTORY_SOURCES[change.name]
+        row = conn.execute(
+            f'SELECT "unit_id", "{owner}" FROM "{change.name}" WHERE "id" = ?', (key,)
+        ).fetchone()
+        if row is None:  # pragma: no cover - a net UPDATE always leaves its row in place
+            continue
+        unit_id, retiree_id = str(row[0]), str(row[1])
+        for i, value in enumerate(new):
+            if i in change.pk_columns or value is apsw.no_change:
+                continue
+            out.append(HistoryRow(unit_id, retiree_id, _field_name(change.name, names[i]),
+                                  as_text(old[i]), as_text(value)))
+    return out

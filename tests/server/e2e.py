@@ -1,0 +1,85 @@
+"""Tablets against the real server over real HTTP: shared helpers for the end-to-end tests."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import apsw
+import httpx
+
+from schema.keys import KeyPair
+from schema.tables import synced_tables
+from server import devices
+from server.db import open_central, open_reader
+from server.ledger import install_capture
+from sync.client import SyncClient
+from sync.store import TabletStore
+from tests.conftest import LiveServer
+
+
+def real_now() -> datetime:
+    """The live server checks request signatures against its own clock, so tablets use the real one."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Tablet:
+    name: str
+    store: TabletStore
+    client: SyncClient
+    http: httpx.Client
+    keys: KeyPair
+    device_id: str
+    unit_id: str
+
+    def close(self) -> None:
+        self.http.close()
+        self.store.close()
+
+
+def enrol_code(server: LiveServer, unit_code: str, rng: random.Random) -> str:
+    conn = open_central(server.settings.db_path, create=False)
+    install_capture(conn)
+    try:
+        return devices.create_code(conn, unit_code, now=real_now(), rng=rng)
+    finally:
+        conn.close()
+
+
+def make_tablet(server: LiveServer, root: Path, unit_code: str, name: str, seed: int = 1) -> Tablet:
+    rng = random.Random(seed)
+    store = TabletStore.open(root / name / "tablet.db", now=real_now, rng=rng)
+    keys = KeyPair.generate(lambda n: rng.randbytes(n))
+    keys.save(root / name / "keys")
+    http = httpx.Client(timeout=30.0)
+    client = SyncClient(store, http, keys=keys, now=real_now, sleep=lambda _s: None, rng=rng, max_attempts=3)
+    got = client.enroll(server.url, enrol_code(server, unit_code, rng), name)
+    return Tablet(name, store, client, http, keys, got.device_id, got.unit_id)
+
+
+def unit_rows(conn: apsw.Connection, scope: tuple[str, ...]) -> dict[str, set[tuple[object, ...]]]:
+    """Every synced row visible to a device whose units are ``scope``."""
+    out: dict[str, set[tuple[object, ...]]] = {}
+    for t in synced_tables():
+        cols = ", ".join(f'"{c}"' for c in t.column_names())
+        rows = conn.execute(f'SELECT {cols} FROM "{t.name}"').fetchall()
+        if t.scope is not None:
+            i = t.column_names().index(t.scope)
+            rows = [r for r in rows if r[i] in scope]
+        out[t.name] = {tuple(r) for r in rows}
+    return out
+
+
+def server_view(server: LiveServer, unit_id: str) -> dict[str, set[tuple[object, ...]]]:
+    conn = open_reader(server.settings.db_path)
+    try:
+        return unit_rows(conn, devices.scope_units(conn, unit_id))
+    finally:
+        conn.close()
+
+
+def tablet_view(t: Tablet) -> dict[str, set[tuple[object, ...]]]:
+    return unit_rows(t.store.conn, tuple(r[0] for r in t.store.conn.execute("SELECT id FROM units")))

@@ -1,0 +1,224 @@
+"""End to end: tablets edit offline, sync with the real server over HTTP, and converge."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import apsw
+import httpx
+import pytest
+
+from schema.keys import KeyPair
+from schema.wire import ENVELOPE_MEDIA_TYPE
+from server import devices
+from server.db import open_central, open_reader
+from server.ledger import install_capture
+from sync.client import SyncClient
+from sync.errors import ServerRefused
+from sync.store import TabletStore
+from tests.conftest import REPO, LiveServer, Org, uid
+from tests.server.e2e import Tablet, make_tablet, real_now, server_view, tablet_view
+from tests.server.harness import RETIREE_COLS
+
+ORG = Org()
+
+
+@pytest.fixture
+def tablets(live_server: LiveServer, tmp_path: Path) -> Iterator[list[Tablet]]:
+    made = [make_tablet(live_server, tmp_path, ORG.town_a_code, "a1", 1),
+            make_tablet(live_server, tmp_path, ORG.town_a_code, "a2", 2),
+            make_tablet(live_server, tmp_path, ORG.town_b_code, "b1", 3)]
+    yield made
+    for t in made:
+        t.close()
+
+
+def add_retiree(t: Tablet, n: int, unit_id: str | None = None) -> str:
+    rid = uid(5_000_000 + n)
+    vals = (rid, unit_id or t.unit_id, f"赵{n}", "female", "1938-03-03", f"5303261938030{n:05d}"[:18], "general",
+            "13800000000", "金钟镇")
+    with t.store.capture() as c:
+        c.execute(f"INSERT INTO retirees ({', '.join(RETIREE_COLS)}) VALUES ({', '.join('?' * len(vals))})", vals)
+    return rid
+
+
+def add_contact(t: Tablet, rid: str, n: int) -> None:
+    with t.store.capture() as c:
+        c.execute("INSERT INTO contacts (id, unit_id, retiree_id, contacted_on, channel, with_whom, reached)"
+                  " VALUES (?,?,?,?,?,?,1)", (uid(6_000_000 + n), t.unit_id, rid, "2026-10-01", "phone", "self"))
+
+
+def test_tablets_edit_sync_and_converge(live_server: LiveServer, tablets: list[Tablet]) -> None:
+    a1, a2, b1 = tablets
+    for t in tablets:
+        t.client.sync()
+    assert tablet_view(a1)["units"] and tablet_view(a1)["service_menu"]
+    r1 = add_retiree(a1, 1)
+    add_contact(a1, r1, 1)
+    r2 = add_retiree(a2, 2)
+    add_retiree(b1, 3)
+    for t in tablets + tablets:
+        t.client.sync()
+    for t in tablets:
+        assert tablet_view(t) == server_view(live_server, t.unit_id), t.name
+    names_a2 = {r[2] for r in tablet_view(a2)["retirees"]}
+    assert names_a2 == {"赵1", "赵2"}  # a2 pulled a1's retiree; never b1's
+    assert {r[2] for r in tablet_view(b1)["retirees"]} == {"赵3"}
+    # a roster edit on one tablet reaches the other, with history
+    with a2.store.capture() as c:
+        c.execute("UPDATE retirees SET marital_status = 'widowed' WHERE id = ?", (r1,))
+    a2.client.sync()
+    a1.client.sync()
+    assert a1.store.conn.execute("SELECT marital_status FROM retirees WHERE id = ?", (r1,)).fetchone() == ("widowed",)
+    assert a1.store.conn.execute("SELECT field, new_value FROM roster_history WHERE retiree_id = ?",
+                                 (r1,)).fetchall() == [("marital_status", "widowed")]
+    assert r2
+
+
+def test_duplicated_reordered_retried_uploads_same_as_clean(live_server: LiveServer, tablets: list[Tablet]) -> None:
+    a1 = tablets[0]
+    a1.client.sync()
+    rid = add_retiree(a1, 10)
+    add_contact(a1, rid, 10)
+    env1, env2 = (a1.store.save_envelope(e.seq, a1.client._seal(a1.store.enrolment(), e))
+                  for e in a1.store.pending())
+
+    def post(body: bytes) -> httpx.Response:
+        return httpx.post(live_server.url + "/v1/changesets", content=body,
+                          headers={"content-type": ENVELOPE_MEDIA_TYPE})
+
+    gap = post(env2)
+    assert gap.status_code == 409 and gap.json()["error"] == {
+        "code": "sequence_gap", "message": gap.json()["error"]["message"], "expected_seq": 1}
+    first = post(env1)
+    again = post(env1)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    second = post(env2)
+    assert second.status_code == 200
+    receipts = a1.client.push()  # the client resends its saved bytes: identical receipts
+    assert [r.seq for r in receipts] == [1, 2] and receipts[0].upload_id == first.json()["upload_id"]
+    a1.client.sync()
+    assert tablet_view(a1) == server_view(live_server, a1.unit_id)
+    conn = open_reader(live_server.settings.db_path)
+    assert conn.execute("SELECT count(*) FROM contacts WHERE retiree_id = ?", (rid,)).fetchone() == (1,)
+    assert conn.execute("SELECT count(*) FROM uploads WHERE status != 'rejected'").fetchone() == (2,)
+    conn.close()
+
+
+def test_crash_between_commit_and_upload_loses_nothing(live_server: LiveServer, tmp_path: Path) -> None:
+    t = make_tablet(live_server, tmp_path, ORG.town_a_code, "c1", 9)
+    rid = add_retiree(t, 20)
+    path = Path(t.store.conn.filename)
+    t.close()  # the tablet dies before it uploads
+    again = TabletStore.open(path, now=real_now, rng=random.Random(0))
+    client = SyncClient(again, httpx.Client(), keys=KeyPair.load(path.parent / "keys"), now=real_now,
+                        sleep=lambda _s: None, rng=random.Random(0))
+    summary = client.sync()
+    assert summary.uploaded == 1
+    conn = open_reader(live_server.settings.db_path)
+    assert conn.execute("SELECT name FROM retirees WHERE id = ?", (rid,)).fetchone() == ("赵20",)
+    conn.close()
+    again.close()
+
+
+def test_flipped_bits_refused_before_anything_applied(live_server: LiveServer, tablets: list[Tablet]) -> None:
+    a1 = tablets[0]
+    add_retiree(a1, 30)
+    (entry,) = a1.store.pending()
+    good = a1.client._seal(a1.store.enrolment(), entry)
+    before = open_reader(live_server.settings.db_path)
+    base = before.execute("SELECT count(*) FROM ledger").fetchone()
+    with httpx.Client(base_url=live_server.url) as http:
+        for pos in range(0, len(good), 3):
+            bad = bytearray(good)
+            bad[pos] ^= 1 << (pos % 8)
+            r = http.post("/v1/changesets", content=bytes(bad),
+                          headers={"content-type": "application/vnd.laogan.envelope"})
+            assert 400 <= r.status_code < 500, (pos, r.status_code, r.text)
+            assert r.json()["error"]["code"]
+    assert before.execute("SELECT count(*) FROM retirees").fetchone() == (0,)
+    assert before.execute("SELECT count(*) FROM ledger").fetchone() == base
+    before.close()
+
+
+def test_revoked_device_gets_403(live_server: LiveServer, tablets: list[Tablet]) -> None:
+    a1 = tablets[0]
+    conn = open_central(live_server.settings.db_path, create=False)
+    install_capture(conn)
+    devices.revoke(conn, a1.device_id, now=real_now())
+    conn.close()
+    add_retiree(a1, 40)
+    with pytest.raises(ServerRefused) as e:
+        a1.client.push()
+    assert (e.value.status, e.value.server_code) == (403, "device_revoked")
+    r = open_reader(live_server.settings.db_path)
+    assert r.execute("SELECT count(*) FROM retirees").fetchone() == (0,)
+    assert r.execute("SELECT reason_code FROM quarantine").fetchone() == ("device_revoked",)
+    r.close()
+
+
+def test_scope_violation_applies_nothing(live_server: LiveServer, tablets: list[Tablet]) -> None:
+    a1 = tablets[0]
+    a1.client.sync()
+    add_retiree(a1, 50, unit_id=ORG.town_b)  # town B is a unit a1's tablet may not write
+    (receipt,) = a1.client.push()
+    assert receipt.status == "quarantined" and receipt.reason and "scope_violation" in receipt.reason
+    r = open_reader(live_server.settings.db_path)
+    assert r.execute("SELECT count(*) FROM retirees").fetchone() == (0,)
+    r.close()
+
+
+def test_server_never_500s_on_junk(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url) as http:
+        for method, path, body in [
+            ("POST", "/v1/changesets", b""), ("POST", "/v1/changesets", b"LGAN" + b"\0" * 300),
+            ("POST", "/v1/enroll", b"{}"), ("POST", "/v1/enroll", b"not json"),
+            ("POST", "/v1/enroll", b'{"code": "x", "sign_pub": "!!", "box_pub": "", "extra": 1}'),
+            ("GET", "/v1/changes?after=-1", b""), ("GET", "/v1/changes?after=abc", b""),
+            ("GET", "/v1/conflicts", b""), ("POST", "/v1/conflicts/1/resolve", b"{}"),
+            ("GET", "/nope", b""), ("DELETE", "/v1/health", b""),
+        ]:
+            r = http.request(method, path, content=body)
+            assert 400 <= r.status_code < 500, (method, path, r.status_code, r.text)
+            assert set(r.json()["error"]) >= {"code", "message"}
+        big = http.post("/v1/changesets", content=b"x" * (16 * 1024 * 1024 + 1))
+        assert big.status_code == 413
+
+
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="sqlite3 shell not installed")
+def test_sqlite3_shell_changeset_pushed_and_applied(live_server: LiveServer, tablets: list[Tablet],
+                                                     tmp_path: Path) -> None:
+    a1 = tablets[0]
+    a1.client.sync()
+    db = Path(a1.store.conn.filename)
+    rid = uid(7_000_001)
+    out = tmp_path / "shell.changeset"
+    script = (
+        ".session open main s\n.session s attach retirees\n"
+        f"INSERT INTO retirees (id, unit_id, name, sex, birth_date, id_number, category) VALUES "
+        f"('{rid}', '{a1.unit_id}', '孙shell', 'male', '1941-02-02', '530326194102021111', 'general');\n"
+        f".session s changeset {out}\n.session s close\n"
+    )
+    res = subprocess.run(["sqlite3", str(db)], input=script.encode(), capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert out.stat().st_size > 0
+    a1.store.close()
+    push = subprocess.run([sys.executable, "-m", "server", "tablet", "push-changeset", "--dir", str(db.parent),
+                           str(out)], capture_output=True, cwd=REPO, timeout=120)
+    assert push.returncode == 0, push.stderr
+    sync = subprocess.run([sys.executable, "-m", "server", "tablet", "sync", "--dir", str(db.parent)],
+                          capture_output=True, cwd=REPO, timeout=120)
+    assert sync.returncode == 0, sync.stderr
+    r = open_reader(live_server.settings.db_path)
+    assert r.execute("SELECT name FROM retirees WHERE id = ?", (rid,)).fetchone() == ("孙shell",)
+    r.close()
+    a1.store = TabletStore.open(db, now=real_now, rng=random.Random(0))
+
+
+def test_apsw_version_has_sessions() -> None:
+    assert hasattr(apsw, "Session")
