@@ -185,3 +185,41 @@ def push_changeset(directory: Path, file: Path) -> None:
     with _open(directory) as store:
         seq = store.push_raw_changeset(file.read_bytes())
     click.echo(f"已加入待上传 queued as outbox seq {seq}")
+
+
+@tablet.command("simulate")
+@_dir_option
+@click.option("--days", type=click.IntRange(1, 366), default=30, show_default=True, help="模拟天数 Days of work to simulate.")
+@click.option("--start", "start", default="2026-10-01", show_default=True, help="第一天 First simulated day (YYYY-MM-DD).")
+@click.option("--seed", type=int, default=1, show_default=True, help="随机种子 Seed: same seed, same work.")
+@click.option("--contest", is_flag=True, help="Also correct the phone of the unit's first retiree (to meet another tablet's edits).")
+@click.option("--offline", is_flag=True, help="Stay offline the whole period, never syncing; run `laogan tablet sync` when back in reach (离线工作).")
+def simulate(directory: Path, days: int, start: str, seed: int, contest: bool, offline: bool) -> None:
+    """Simulate a month of field work (模拟一个月的走访工作) on an enrolled tablet, syncing as it goes.
+
+    Contacts, visits for life events, service orders, three-musts deliveries and roster updates, one
+    captured transaction each; offline stretches; prints a JSON summary on the last line.
+    """
+    import json
+    from datetime import date
+
+    from sync.simulate import Month, SimClock
+
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise click.BadParameter("--start must be YYYY-MM-DD") from None
+    td = TabletDir(directory)
+    clock = SimClock(first)
+    rng = random.Random(seed)
+    with TabletStore.open(td.db_path, now=clock, rng=rng) as store:
+        store.enrolment()
+        keys = KeyPair.load(td.keys_dir)
+        with httpx.Client(timeout=HTTP_TIMEOUT_S) as http:
+            client = _client(store, http, keys)
+            if not offline:
+                client.sync()  # the unit's roster first (an offline tablet works from what it holds)
+            tally = Month(store, rng, contest=contest, offline=offline).run(first, days, clock.set_day, client.sync)
+            status = store.status()
+    click.echo(json.dumps({"transactions": tally.transactions, "rows": tally.rows, "syncs": tally.syncs,
+                           "by_kind": tally.by_kind, "pending": status.pending, "cursor": status.cursor}))
