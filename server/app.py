@@ -14,8 +14,9 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from schema.wire import ErrorBody, ErrorDetail
-from server.errors import SequenceConflict, error_code, http_status
+from server.errors import RateLimited, SequenceConflict, error_code, http_status
 from server.ledger_audit import checkpoint
+from server.ratelimit import RateLimiter
 from server.routes.conflict_routes import list_conflicts, resolve_conflict, show_conflict
 from server.routes.sync_routes import changes, enroll, health, upload_changeset
 from server.serverkeys import load_server_keys
@@ -39,7 +40,9 @@ def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response
     if status >= 500:
         log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
     expected = exc.expected_seq if isinstance(exc, SequenceConflict) else None
-    return Response(ErrorBody(ErrorDetail(code=code, message=message, expected_seq=expected)), status_code=status)
+    headers = {"Retry-After": str(max(1, int(exc.retry_after + 0.999)))} if isinstance(exc, RateLimited) else None
+    return Response(ErrorBody(ErrorDetail(code=code, message=message, expected_seq=expected)), status_code=status,
+                    headers=headers)
 
 
 def create_app(
@@ -52,7 +55,8 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         writer = Writer(settings.db_path)
         readers = Readers(settings.db_path)
-        app.state.laogan = Services(settings, keys, writer, readers, clock, rng or random.SystemRandom())
+        limiter = RateLimiter(settings.device_rate_per_s, settings.device_burst)
+        app.state.laogan = Services(settings, keys, writer, readers, clock, rng or random.SystemRandom(), limiter)
         try:
             yield
         finally:

@@ -9,6 +9,7 @@
     ├── NotFound                     no such resource (404)
     ├── SequenceConflict             an upload's sequence number is not the one expected (409)
     ├── PayloadTooLarge              a body over the configured limit (413)
+    ├── RateLimited                  a device over its request rate (429, with Retry-After)
     └── ConfigError                  the server cannot start as configured (not an HTTP error)
 
 ``schema.errors.SchemaError`` subclasses reaching the HTTP layer are client mistakes (400), except
@@ -76,6 +77,17 @@ class PayloadTooLarge(ServerError):
 
     code = "payload_too_large"
     status = 413
+
+
+class RateLimited(ServerError):
+    """A device over its request rate."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many requests from this device; retry after {retry_after:.1f} s")
+        self.retry_after = retry_after
 
 
 class ConfigError(ServerError):

@@ -22,6 +22,9 @@ class Settings:
     clock_skew_seconds: int = 300
     enrol_code_hours: int = 24
     pull_page_rows: int = 5000
+    device_rate_per_s: float = 20.0
+    """Average requests per second allowed per device (0 turns limiting off)."""
+    device_burst: int = 200
 
     def with_dir(self, data_dir: Path) -> Settings:
         """The same settings rooted at ``data_dir`` (db and keys inside it)."""
@@ -43,4 +46,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         clock_skew_seconds=int(env.get("LAOGAN_CLOCK_SKEW_SECONDS", base.clock_skew_seconds)),
         enrol_code_hours=int(env.get("LAOGAN_ENROL_CODE_HOURS", base.enrol_code_hours)),
         pull_page_rows=int(env.get("LAOGAN_PULL_PAGE_ROWS", base.pull_page_rows)),
+        device_rate_per_s=float(env.get("LAOGAN_DEVICE_RATE_PER_S", base.device_rate_per_s)),
+        device_burst=int(env.get("LAOGAN_DEVICE_BURST", base.device_burst)),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schema.keys import KeyPair
+from server.ratelimit import RateLimiter
 from server.settings import Settings
 from server.writer import Readers, Writer
 
@@ -28,6 +29,7 @@ class Services:
     readers: Readers
     clock: Callable[[], datetime]
     rng: random.Random
+    limiter: RateLimiter
 
     def close(self) -> None:
         self.readers.close()

@@ -111,11 +111,12 @@ class LiveServer:
     log: Path
 
 
-def start_server(settings: Settings, log: Path, *, deadline_s: float = 30.0) -> LiveServer:
+def start_server(settings: Settings, log: Path, *, deadline_s: float = 30.0,
+                 extra_env: dict[str, str] | None = None) -> LiveServer:
     """Start ``laogan serve`` on a free port and poll /v1/health until it answers."""
     port = free_port()
     env = {**os.environ, "LAOGAN_DATA_DIR": str(settings.data_dir), "LAOGAN_DB": str(settings.db_path),
-           "LAOGAN_KEYS_DIR": str(settings.keys_dir)}
+           "LAOGAN_KEYS_DIR": str(settings.keys_dir), **(extra_env or {})}
     out = log.open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], env=env,
                             stdout=out, stderr=subprocess.STDOUT, cwd=REPO)

@@ -12,10 +12,11 @@ from litestar.params import Parameter
 from schema import SCHEMA_VERSION
 from schema import envelope as env
 from schema.auth import AuthError, parse_auth_header, verify_request
+from schema.errors import EnvelopeError
 from schema.keys import b64e, ed25519_public_from_raw, x25519_public_from_raw
 from schema.wire import ENVELOPE_MEDIA_TYPE, EnrollRequest, EnrollResponse, Health, Receipt
 from server import devices, uploads
-from server.errors import BadRequest, Unauthorized
+from server.errors import BadRequest, RateLimited, Unauthorized
 from server.ledger_audit import maybe_checkpoint
 from server.pull import PullPage, build_page
 from server.state import Services
@@ -61,10 +62,25 @@ async def upload_changeset(
         raise BadRequest("empty body: expected an envelope", code="envelope_malformed")
     now = svc.clock()
     limit = min(svc.settings.max_body_bytes, env.MAX_ENVELOPE)
+    try:
+        claimed = env.peek_device_id(body)
+    except (EnvelopeError, ValueError):
+        claimed = None  # the parse in receive() answers it properly
+    if claimed is not None and (wait := svc.limiter.check(claimed, now.timestamp())) > 0:
+        raise RateLimited(wait)
 
     def work(conn: apsw.Connection) -> Receipt:
-        receipt = uploads.receive(conn, body, keys=svc.keys, now=now, max_envelope=limit,
-                                  max_changeset=svc.settings.max_changeset_bytes)
+        try:
+            receipt = uploads.receive(conn, body, keys=svc.keys, now=now, max_envelope=limit,
+                                      max_changeset=svc.settings.max_changeset_bytes)
+        except (Unauthorized, EnvelopeError):
+            raise  # not authenticated: nothing charged to the claimed device
+        except Exception:
+            if claimed is not None:
+                svc.limiter.charge(claimed, now.timestamp())
+            raise
+        if claimed is not None:
+            svc.limiter.charge(claimed, now.timestamp())
         maybe_checkpoint(conn, svc.keys.sign_key, now)
         return receipt
 
@@ -93,6 +109,9 @@ async def changes(
     path_qs = raw.split(b"?", 1)[0].decode("latin-1") + ("?" + qs.decode("latin-1") if qs else "")
     limit = svc.settings.pull_page_rows
 
+    if (wait := svc.limiter.check(auth.device_id, now.timestamp())) > 0:
+        raise RateLimited(wait)
+
     def work(conn: apsw.Connection) -> tuple[devices.Device, PullPage]:
         device = devices.require_active(devices.get_device(conn, auth.device_id))
         try:
@@ -100,6 +119,7 @@ async def changes(
                            int(now.timestamp()), svc.settings.clock_skew_seconds)
         except AuthError:
             raise Unauthorized("request signature rejected", code="bad_signature") from None
+        svc.limiter.charge(device.id, now.timestamp())
         with conn:  # one read transaction: rows and cursor agree
             page = build_page(conn, after=after, scope=devices.scope_units(conn, device.unit_id), limit=limit)
         return device, page
