@@ -36,11 +36,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from server.commands import data, device, ledger, queue, serve
+    from server.commands import data, device, ledger, queue, roster, serve
     from sync.cli import tablet
 
     for group in (data.seed_data, data.demo, ledger.db, ledger.ledger, serve.server, serve.serve, device.device,
-                  queue.conflicts, queue.quarantine, queue.supervisor, tablet):
+                  queue.conflicts, queue.quarantine, queue.supervisor, roster.roster, tablet):
         main.add_command(group)
 
 
