@@ -12,7 +12,11 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _checks(c: Column) -> list[str]:
+_HEX = "[0-9a-f]"
+_UUID_GLOB = "-".join(_HEX * n for n in (8, 4, 4, 4, 12))
+
+
+def _checks(c: Column, kind: DbKind) -> list[str]:
     n = _q(c.name)
     out: list[str] = []
     if c.enum is not None:
@@ -20,8 +24,8 @@ def _checks(c: Column) -> list[str]:
         out.append(f"{n} IN ({codes})")
     if c.kind == "bool":
         out.append(f"{n} IN (0, 1)")
-    if c.kind == "uuid":
-        out.append(f"length({n}) = 36 AND {n} NOT GLOB '*[^0-9a-f-]*'")
+    if c.kind == "uuid" and not (c.references and kind == "central"):  # a foreign key already checks it
+        out.append(f"{n} GLOB '{_UUID_GLOB}'")
     if c.kind == "date":
         out.append(f"{n} IS date({n})")
     if c.kind == "datetime":
@@ -49,7 +53,7 @@ def column_sql(t: Table, c: Column, kind: DbKind, *, for_alter: bool = False) ->
         parts.append(f"DEFAULT {c.default}")
     if c.unique and not for_alter:
         parts.append("UNIQUE")
-    for i, check in enumerate(_checks(c)):
+    for i, check in enumerate(_checks(c, kind)):
         parts.append(f"CONSTRAINT {_q(f'{t.name}.{c.name}#{i}')} CHECK ({check})")
     if c.references and kind == "central":
         parts.append(f"REFERENCES {_q(c.references)}(id)")

@@ -85,6 +85,7 @@ RESOURCES = Table(
 
 _RETIREE_COLUMNS: tuple[Column, ...] = (
     pk(), unit(),
+    ref("caseworker_id", "staff", "联系工作人员", "caseworker (staff member responsible)"),
     text("name", "姓名", "name", required=True, personal=True),
     choice("sex", E.SEX),
     day("birth_date", "出生日期", "birth date", required=True, personal=True),
@@ -114,7 +115,7 @@ RETIREES = Table(
     "retirees", "离退休干部", "retirees",
     "服务数据库:离退休干部基本信息,患病、丧偶、独居等名单均为其视图。",
     _RETIREE_COLUMNS, sync="both", scope="unit_id",
-    indexes=(Index(("unit_id", "category")), Index(("id_number",), unique=True)),
+    indexes=(Index(("unit_id", "category")), Index(("id_number",), unique=True), Index(("caseworker_id",))),
 )
 
 FAMILY = Table(

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import socket
@@ -36,7 +35,7 @@ from server.db import open_central, open_reader
 from server.ledger import install_capture, ledgered
 from server.ledger_audit import checkpoint, verify
 from server.serverkeys import init_server, load_server_keys
-from server.settings import Settings
+from server.settings import Settings, child_env
 from server.state import utc_now
 
 Echo = Callable[[str], None]
@@ -78,8 +77,7 @@ def _laogan(*args: str) -> list[str]:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "LAOGAN_DATA_DIR": str(settings.data_dir), "LAOGAN_DB": str(settings.db_path),
-            "LAOGAN_KEYS_DIR": str(settings.keys_dir)}
+    return child_env(settings)
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 60.0) -> None:

@@ -49,3 +49,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         device_rate_per_s=float(env.get("LAOGAN_DEVICE_RATE_PER_S", base.device_rate_per_s)),
         device_burst=int(env.get("LAOGAN_DEVICE_BURST", base.device_burst)),
     )
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """The environment for a child ``laogan`` process that must use these settings."""
+    return {**os.environ, "LAOGAN_DATA_DIR": str(settings.data_dir), "LAOGAN_DB": str(settings.db_path),
+            "LAOGAN_KEYS_DIR": str(settings.keys_dir)}
