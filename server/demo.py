@@ -1,5 +1,6 @@
 """``laogan demo``: a county's month of field work, synced by real tablets against the real server.
 
+0. generate the seed's city as a service database (``DIR/city.db``) and summarise it;
 1. generate the county profile into ``DIR/central.db`` as one ledgered import;
 2. create the server keys and start ``laogan serve`` (uvicorn on 127.0.0.1, a free port);
 3. enrol one tablet per township and department (two in the first two townships, editing some of
@@ -55,6 +56,7 @@ class DemoResult:
     converged: int
     ledger_ok: bool
     head: str
+    city_summary: str
 
 
 def _one(conn: apsw.Connection, sql: str) -> object:
@@ -109,6 +111,19 @@ def build_database(settings: Settings, *, seed: int, echo: Echo) -> None:
         conn.close()
     echo(f"  县级数据 county profile: {sum(counts.values()):,} rows ({counts.get('retirees', 0):,} retirees)")
     init_server(settings)
+
+
+def build_city(path: Path, *, seed: int) -> str:
+    """The seed's city as a service database; returns its printable summary."""
+    from server.seeddata.generate import generate
+    from server.seeddata.summary import format_summary, summarise
+
+    stats = generate(path, "city", seed)
+    conn = open_reader(path)
+    try:
+        return format_summary(summarise(conn), seconds=stats.seconds, rows_per_second=stats.rows_per_second)
+    finally:
+        conn.close()
 
 
 def _units(settings: Settings) -> list[tuple[str, str, str]]:
@@ -174,13 +189,15 @@ def _resolve_all(url: str, settings: Settings, rng: random.Random) -> int:
 def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = print) -> DemoResult:
     t0 = time.monotonic()
     settings = Settings().with_dir(data_dir)
-    for stale in ("central.db", "central.db-wal", "central.db-shm", "keys", "tablets", "server.log"):
+    for stale in ("central.db", "central.db-wal", "central.db-shm", "keys", "tablets", "server.log", "city.db"):
         p = data_dir / stale
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
             p.unlink()
-    echo("1/5 生成县级模拟数据 generating the county profile …")
+    echo("0/5 生成市级服务数据库 generating the city profile (the seed's city) …")
+    city_summary = build_city(data_dir / "city.db", seed=seed)
+    echo("1/5 生成县级模拟数据 generating the county profile for the sync demo …")
     build_database(settings, seed=seed, echo=echo)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -227,7 +244,7 @@ def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = p
     finally:
         conn.close()
     return DemoResult(len(tablets), uploads, rows, conflicts, resolved, quarantined, retried,
-                      time.monotonic() - t0, sync_seconds, ok, v.ok, v.head_hash)
+                      time.monotonic() - t0, sync_seconds, ok, v.ok, v.head_hash, city_summary)
 
 
 def _quarantine_round_trip(settings: Settings, tablet: Path, rng: random.Random) -> int:

@@ -51,6 +51,9 @@ def demo(data_dir: Path, seed: int, days: int) -> None:
     ]
     width = max(len(k) for k, _ in rows)
     click.echo("")
+    click.echo(f"服务数据库 service database — 市级 city profile ({data_dir / 'city.db'})")
+    click.echo(r.city_summary)
+    click.echo("")
     click.echo("laogan demo — 县级一个月 (one county, one month)")
     for k, v in rows:
         click.echo(f"  {k:<{width}}  {v}")
