@@ -7,6 +7,7 @@ back into the table and column.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -24,6 +25,10 @@ def _problem(c: Column, v: object) -> str | None:
     if v is None:
         return "required" if c.required and c.default is None else None
     k = c.kind
+    if isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63:
+        return "out of the 64-bit integer range"
+    if isinstance(v, float) and not math.isfinite(v):
+        return "must be a finite number"
     if k in ("bool",):
         return None if v in (0, 1) and not isinstance(v, float) else "must be 0 or 1"
     if k == "int":

@@ -112,9 +112,9 @@ class LiveServer:
 
 
 def start_server(settings: Settings, log: Path, *, deadline_s: float = 30.0,
-                 extra_env: dict[str, str] | None = None) -> LiveServer:
+                 extra_env: dict[str, str] | None = None, port: int | None = None) -> LiveServer:
     """Start ``laogan serve`` on a free port and poll /v1/health until it answers."""
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "LAOGAN_DATA_DIR": str(settings.data_dir), "LAOGAN_DB": str(settings.db_path),
            "LAOGAN_KEYS_DIR": str(settings.keys_dir), **(extra_env or {})}
     out = log.open("ab")
@@ -122,15 +122,16 @@ def start_server(settings: Settings, log: Path, *, deadline_s: float = 30.0,
                             stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text(errors='replace')}")
-        try:
-            if httpx.get(url + "/v1/health", timeout=1.0).status_code == 200:
-                return LiveServer(url, settings, proc, log)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)  # polling interval while waiting for readiness, bounded by the deadline
+    with httpx.Client(timeout=1.0) as http:
+        while time.monotonic() < end:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text(errors='replace')}")
+            try:
+                if http.get(url + "/v1/health").status_code == 200:
+                    return LiveServer(url, settings, proc, log)
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)  # polling interval while waiting for readiness, bounded by the deadline
     proc.kill()
     raise RuntimeError("server did not become ready before the deadline")
 

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from schema.keys import KeyPair
+from schema.tables import table
 from schema.wire import ENVELOPE_MEDIA_TYPE
 from server import devices
 from server.db import open_central, open_reader
@@ -66,9 +67,10 @@ def test_tablets_edit_sync_and_converge(live_server: LiveServer, tablets: list[T
         t.client.sync()
     for t in tablets:
         assert tablet_view(t) == server_view(live_server, t.unit_id), t.name
-    names_a2 = {r[2] for r in tablet_view(a2)["retirees"]}
+    name = table("retirees").column_names().index("name")
+    names_a2 = {r[name] for r in tablet_view(a2)["retirees"]}
     assert names_a2 == {"赵1", "赵2"}  # a2 pulled a1's retiree; never b1's
-    assert {r[2] for r in tablet_view(b1)["retirees"]} == {"赵3"}
+    assert {r[name] for r in tablet_view(b1)["retirees"]} == {"赵3"}
     # a roster edit on one tablet reaches the other, with history
     with a2.store.capture() as c:
         c.execute("UPDATE retirees SET marital_status = 'widowed' WHERE id = ?", (r1,))
