@@ -115,7 +115,8 @@ RETIREES = Table(
     "retirees", "离退休干部", "retirees",
     "服务数据库:离退休干部基本信息,患病、丧偶、独居等名单均为其视图。",
     _RETIREE_COLUMNS, sync="both", scope="unit_id",
-    indexes=(Index(("unit_id", "category")), Index(("id_number",), unique=True), Index(("caseworker_id",))),
+    indexes=(Index(("unit_id", "category")), Index(("id_number",), unique=True), Index(("caseworker_id",)),
+             Index(("unit_id", "deceased_on", "caseworker_id", "id"))),
 )
 
 FAMILY = Table(
@@ -166,7 +167,8 @@ CONTACTS = Table(
         text("notes", "联系情况", "notes", personal=True),
     ),
     sync="both", scope="unit_id",
-    indexes=(Index(("retiree_id", "contacted_on")), Index(("unit_id", "contacted_on"))),
+    indexes=(Index(("retiree_id", "contacted_on", "reached")),
+             Index(("unit_id", "contacted_on", "reached", "staff_id", "retiree_id"))),
 )
 
 EVENTS = Table(
@@ -201,7 +203,7 @@ VISITS = Table(
         text("notes", "走访情况", "notes", personal=True),
     ),
     sync="both", scope="unit_id",
-    indexes=(Index(("retiree_id", "visited_on")), Index(("unit_id", "visited_on")), Index(("event_id",))),
+    indexes=(Index(("retiree_id", "visited_on", "kind")), Index(("unit_id", "visited_on")), Index(("event_id",))),
 )
 
 MUSTS = Table(
@@ -312,7 +314,7 @@ ATTENDANCE = Table(
         choice("appraisal", E.APPRAISAL, required=False),
     ),
     sync="both", scope="unit_id",
-    indexes=(Index(("meeting_id", "member_id"), unique=True), Index(("member_id",))),
+    indexes=(Index(("meeting_id", "member_id"), unique=True), Index(("member_id", "status", "meeting_id"))),
 )
 
 HOME_STUDY = Table(

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import sqlite3
+import urllib.parse
 from pathlib import Path
 
 import apsw
@@ -23,6 +24,11 @@ BUSY_TIMEOUT_MS = 10_000
 def _pragmas(conn: apsw.Connection) -> None:
     conn.setbusytimeout(BUSY_TIMEOUT_MS)
     conn.execute("PRAGMA foreign_keys = ON")
+
+
+def readonly_uri(path: Path | str) -> str:
+    """A file: URI opening ``path`` read-only (mode=ro; never immutable: the file changes)."""
+    return "file:" + urllib.parse.quote(str(Path(path).resolve())) + "?mode=ro"
 
 
 def open_central(path: Path | str, *, create: bool = True) -> apsw.Connection:
