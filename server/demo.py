@@ -57,6 +57,7 @@ class DemoResult:
     ledger_ok: bool
     head: str
     city_summary: str
+    audit_tokens: tuple[tuple[str, str], ...] = ()
 
 
 def _one(conn: apsw.Connection, sql: str) -> object:
@@ -111,6 +112,19 @@ def build_database(settings: Settings, *, seed: int, echo: Echo) -> None:
         conn.close()
     echo(f"  县级数据 county profile: {sum(counts.values()):,} rows ({counts.get('retirees', 0):,} retirees)")
     init_server(settings)
+
+
+def _audit_users(settings: Settings, rng: random.Random) -> tuple[tuple[str, str], ...]:
+    """One ready credential per auditor role (valid 7 days), for the summary."""
+    from server.audit import users
+
+    conn = open_central(settings.db_path, create=False)
+    install_capture(conn)
+    try:
+        return tuple((role, users.add(conn, f"demo-{role}", role, now=utc_now(), rng=rng, days=7, actor="demo"))
+                     for role in ("auditor", "senior"))
+    finally:
+        conn.close()
 
 
 def build_city(path: Path, *, seed: int) -> str:
@@ -243,8 +257,9 @@ def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = p
         quarantined = _count(conn, "SELECT count(*) FROM quarantine")
     finally:
         conn.close()
+    audit_tokens = _audit_users(settings, rng)
     return DemoResult(len(tablets), uploads, rows, conflicts, resolved, quarantined, retried,
-                      time.monotonic() - t0, sync_seconds, ok, v.ok, v.head_hash, city_summary)
+                      time.monotonic() - t0, sync_seconds, ok, v.ok, v.head_hash, city_summary, audit_tokens)
 
 
 def _quarantine_round_trip(settings: Settings, tablet: Path, rng: random.Random) -> int:

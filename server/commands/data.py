@@ -58,5 +58,10 @@ def demo(data_dir: Path, seed: int, days: int) -> None:
     for k, v in rows:
         click.echo(f"  {k:<{width}}  {v}")
     click.echo(f"  中心数据库 central DB: {data_dir / 'central.db'}")
+    click.echo("")
+    click.echo("审计 auditors (Datasette, read-only, login required):")
+    click.echo(f"  LAOGAN_DATA_DIR={data_dir} .venv/bin/laogan audit serve   →  http://127.0.0.1:8001/")
+    for role, token in r.audit_tokens:
+        click.echo(f"  {role:8} token: {token}   (browser: log in at /-/login; API: Authorization: Bearer …)")
     if r.converged != r.tablets or not r.ledger_ok:
         raise SystemExit(1)
