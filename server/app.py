@@ -12,7 +12,9 @@ from typing import Any
 from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
 
+from reports_site.serve import default_site_dir, static_files_options
 from schema.wire import ErrorBody, ErrorDetail
 from server.errors import RateLimited, SequenceConflict, error_code, http_status
 from server.ledger_audit import checkpoint
@@ -64,8 +66,10 @@ def create_app(
             svc.writer.run_sync(lambda conn: checkpoint(conn, keys.sign_key, svc.clock()))
             svc.close()
 
+    site = create_static_files_router(**static_files_options(default_site_dir(settings.data_dir)))
     return Litestar(
-        route_handlers=[health, enroll, upload_changeset, changes, list_conflicts, show_conflict, resolve_conflict],
+        route_handlers=[health, enroll, upload_changeset, changes, list_conflicts, show_conflict, resolve_conflict,
+                        site],
         lifespan=[lifespan],
         exception_handlers={Exception: _error_response},
         request_max_body_size=settings.max_body_bytes,

@@ -224,3 +224,13 @@ def test_sqlite3_shell_changeset_pushed_and_applied(live_server: LiveServer, tab
 
 def test_apsw_version_has_sessions() -> None:
     assert hasattr(apsw, "Session")
+
+
+def test_serve_publishes_the_report_site(live_server: LiveServer) -> None:
+    site = live_server.settings.data_dir / "site"
+    with httpx.Client(base_url=live_server.url) as http:
+        assert http.get("/reports/index.html").status_code == 404  # nothing built yet: a 404, not a 500
+        site.mkdir(parents=True, exist_ok=True)
+        (site / "index.html").write_text("<h1>离退休干部服务报告</h1>", encoding="utf-8")
+        r = http.get("/reports/")
+        assert r.status_code == 200 and "离退休干部服务报告" in r.text

@@ -1,0 +1,158 @@
+"""What the site publishes: every count cell, rate, median and trend, with its Chinese definition.
+
+The methodology page, the pages, the disclosure structure and the computation all read these
+records, so a definition is written once. Category, occasion, menu and other labels come from the
+schema registry's enumerations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schema.enums import CATEGORY, MENU_ITEM, MUST_KIND, VISIT_OCCASION
+
+ALIVE = "报告月末在世的离退休干部"
+MIN_COUNT = 10
+"""Counts from 1 to MIN_COUNT-1 are suppressed; rates and medians need a denominator of at least this."""
+CASELOAD_STANDARD = 33
+"""Retirees per staff member in the seed (会泽县: 4,000+ retirees, 120+ staff)."""
+
+AGE_BANDS: tuple[tuple[str, str], ...] = (
+    ("lt60", "60岁以下"), ("60", "60–64岁"), ("65", "65–69岁"), ("70", "70–74岁"), ("75", "75–79岁"),
+    ("80", "80–84岁"), ("85", "85–89岁"), ("90", "90岁及以上"),
+)
+LISTS: tuple[tuple[str, str, str], ...] = (
+    ("alone", "独居", "独居标记为是"),
+    ("widowed", "丧偶", "婚姻情况为丧偶"),
+    ("ill", "患病", "身体状况为患慢性病、重症或长期卧床,或正在住院"),
+    ("aged80", "高龄(80岁及以上)", "报告月末年满80周岁"),
+    ("disabled", "失能", "失能标记为是"),
+    ("lost_only_child", "失独", "失独标记为是"),
+    ("empty_nest", "空巢", "空巢标记为是"),
+    ("hardship", "经济困难", "经济困难标记为是"),
+)
+MUST_VISITS: tuple[str, ...] = tuple(c for c in VISIT_OCCASION.codes() if c != "routine")
+"""The six must-visits (六必访): every visit occasion except routine visits."""
+EVENT_OCCASION: tuple[tuple[str, str], ...] = (
+    ("hospitalised", "illness"), ("illness", "illness"), ("hardship", "hardship"),
+    ("bereavement", "bereavement"), ("complaint", "complaint"), ("new_leader", "new_leader"),
+    ("holiday", "holiday_birthday"), ("birthday", "holiday_birthday"),
+)
+"""Which must-visit occasion a life event (需走访事项) calls for."""
+TARGETS: tuple[tuple[str, str, str, str], ...] = (
+    ("comfort", "丧偶或长期卧床的离退休干部", "emotional_comfort",
+     "marital_status = 'widowed' OR health_status = 'bedridden'"),
+    ("health", "长期住院或患重症的离退休干部", "health_care",
+     "hospitalised = 1 OR residence_type = 'hospital' OR health_status = 'serious'"),
+    ("homecare", "不能参加集中活动的离退休干部", "home_care", "can_attend = 0"),
+)
+"""The seed's targeting rules: who should get which menu item (key, who, item, SQL over retirees)."""
+
+
+@dataclass(frozen=True)
+class CountDef:
+    name: str
+    zh: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class RateDef:
+    key: str
+    zh: str
+    numerator: str
+    denominator: str
+    period: str
+    linked: tuple[str, ...] = ()
+    """When numerator and denominator are both published counts: the rate is withheld if either is
+    suppressed (it would give the hidden one back). Other rates have numerators that are not published
+    counts, so a hidden denominator is not revealed by them."""
+    kind: str = "rate"
+    """``rate`` (shown as %), ``ratio`` (a number, e.g. retirees per staff) or ``median`` (days)."""
+
+
+@dataclass(frozen=True)
+class TrendDef:
+    key: str
+    zh: str
+    rate: str
+    """The rate whose per-month values the trend shows (its definition applies month by month)."""
+
+
+P_MONTH = "报告月"
+P_YEAR = "报告月及之前共12个月"
+P_RECENT = "截至报告月末的90天"
+P_EVENTS = "报告月及之前共12个月内发生、且至报告月末已满7天的事项"
+
+COUNTS: tuple[CountDef, ...] = (
+    CountDef("retirees", "离退休干部人数", ALIVE + "人数,按责任单位统计"),
+    *(CountDef(f"cat:{v.code}", v.zh, f"{ALIVE}中人员类别为“{v.zh}”的人数") for v in CATEGORY.values),
+    *(CountDef(f"age:{k}", zh, f"{ALIVE}中报告月末年龄为{zh}的人数(5岁一组,90岁及以上合并)")
+      for k, zh in AGE_BANDS),
+    CountDef("members", "党员人数", ALIVE + "中的党员人数"),
+    *(CountDef(f"list:{k}", zh, f"{ALIVE}中{d}的人数") for k, zh, d in LISTS),
+    CountDef("visits", "走访慰问次数", P_YEAR + "的走访慰问记录数,按记录的责任单位统计"),
+    CountDef("musts", "“三必须”送达人次", P_YEAR + "的“三必须”送达记录数"),
+    *(CountDef(f"musts:{v.code}", v.zh, f"“三必须”送达人次中“{v.zh}”的人次") for v in MUST_KIND.values),
+    CountDef("home_need", "需送学上门党员数", ALIVE + "中不能参加集中活动(能参加集中活动为否)的党员人数"),
+    CountDef("orders", "服务订单数", P_YEAR + "内下单的服务订单数(含已取消)"),
+    *(CountDef(f"orders:{v.code}", v.zh, f"服务订单数中服务项目为“{v.zh}”的订单数") for v in MENU_ITEM.values),
+    CountDef("staff", "工作人员数", "在岗的专职和兼职离退休干部工作人员人数(不含老干部局督导)"),
+    CountDef("venues", "活动阵地数", "登记的活动阵地个数"),
+    CountDef("venues_five", "达到“五有”的阵地数", "有活动场所、有配套设施、有书报、有制度栏、有工作档案五项俱全的阵地个数"),
+)
+COUNT_BY_NAME = {c.name: c for c in COUNTS}
+
+SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("retirees", tuple(f"cat:{c}" for c in CATEGORY.codes())),
+    ("retirees", tuple(f"age:{k}" for k, _ in AGE_BANDS)),
+    ("musts", tuple(f"musts:{c}" for c in MUST_KIND.codes())),
+    ("orders", tuple(f"orders:{c}" for c in MENU_ITEM.codes())),
+)
+"""Totals that equal the sum of their parts on every unit (besides every cell = sum over sub-units)."""
+AT_MOST: tuple[tuple[str, str], ...] = (
+    ("members", "retirees"), *((f"list:{k}", "retirees") for k, _, _ in LISTS),
+    ("home_need", "members"), ("venues_five", "venues"),
+)
+"""Pairs (part, whole) where the part can never exceed the whole."""
+
+RATES: tuple[RateDef, ...] = (
+    RateDef("member_share", "党员占比", "党员人数", "离退休干部人数", "报告月末", ("members", "retirees")),
+    RateDef("contact", "每月联系覆盖率", "报告月内至少有一次“联系上”的电话或其他联系记录(本人或家属)的人数",
+            ALIVE + "人数", P_MONTH),
+    *(RateDef(f"timely:{o}", VISIT_OCCASION.label(o),
+              "其中在事项发生当日起7天内有走访的事项数(走访记录关联该事项,或同一人同一事由的走访;"
+              "节日、新领导上任等面向全单位的事项以有关联走访为准)",
+              f"事由对应“{VISIT_OCCASION.label(o)}”的需走访事项数", P_EVENTS) for o in MUST_VISITS),
+    RateDef("timely", "六必访及时率(合计)", "7天内有走访的需走访事项数", "需走访事项数", P_EVENTS),
+    RateDef("spiritual_share", "精神慰问占比", "慰问类型为精神慰问或物质和精神慰问的走访次数", "走访慰问次数",
+            P_YEAR),
+    RateDef("material_share", "物质慰问占比", "慰问类型为物质慰问或物质和精神慰问的走访次数", "走访慰问次数",
+            P_YEAR),
+    RateDef("policy_share", "传达政策占比", "传达了政策的走访次数", "走访慰问次数", P_YEAR),
+    RateDef("pickup_share", "通知家属到办公室领取占比", "慰问方式为“通知家属到办公室领取”的走访次数", "走访慰问次数",
+            P_YEAR),
+    *(RateDef(f"musts_cov:{v.code}", f"{v.zh}覆盖率", f"至少收到一次“{v.zh}”的人数", ALIVE + "人数", P_YEAR)
+      for v in MUST_KIND.values),
+    RateDef("home_study", "送学上门覆盖率", "需送学上门党员中至少有一次送学上门记录的人数", "需送学上门党员数",
+            P_RECENT),
+    *(RateDef(f"fulfil:{v.code}", f"{v.zh}完成率", "至报告月末已完成的订单数", "下单的订单数减去已取消的订单数",
+              P_YEAR) for v in MENU_ITEM.values),
+    RateDef("fulfil", "订单完成率(合计)", "至报告月末已完成的订单数", "下单的订单数减去已取消的订单数", P_YEAR),
+    *(RateDef(f"days:{v.code}", f"{v.zh}完成天数中位数", "已完成订单从下单到完成的天数的中位数",
+              "已完成的订单数", P_YEAR, kind="median") for v in MENU_ITEM.values),
+    RateDef("days", "完成天数中位数(合计)", "已完成订单从下单到完成的天数的中位数", "已完成的订单数", P_YEAR,
+            kind="median"),
+    *(RateDef(f"target:{k}", f"{who}获得{MENU_ITEM.label(item)}的比例",
+              f"其中有“{MENU_ITEM.label(item)}”订单在此期间完成的人数", f"{ALIVE}中{who}人数", P_RECENT)
+      for k, who, item, _ in TARGETS),
+    RateDef("caseload", "人均服务离退休干部数", "离退休干部人数", "工作人员数", "报告月末", ("retirees", "staff"),
+            kind="ratio"),
+    RateDef("five_haves", "“五有”达标率", "达到“五有”的阵地数", "活动阵地数", "报告月末", ("venues_five", "venues")),
+)
+RATE_BY_KEY = {r.key: r for r in RATES}
+
+TRENDS: tuple[TrendDef, ...] = (
+    TrendDef("contact", "每月联系覆盖率", "contact"),
+    TrendDef("spiritual_share", "精神慰问占比", "spiritual_share"),
+)

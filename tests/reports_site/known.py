@@ -1,0 +1,149 @@
+"""A small central database whose every published number is worked out by hand below.
+
+会泽县 (county) ├─ 金钟镇 (town_a): 20 living retirees (+1 who died in September)
+                ├─ 娜姑镇 (town_b): 12 retirees, all general, all contacted in October
+                ├─ 县财政局 (dept): 5 county-level retirees, never contacted
+                └─ one general retiree attached to the county itself ("本级")
+Report month 2026-10: 12-month window 2025-11-01..2026-10-31, 90-day window 2026-08-03..2026-10-31,
+events count up to 2026-10-24.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from server.db import open_central
+from server.ledger import install_capture, ledgered
+from tests.conftest import Org, make_db, uid
+
+AS_OF = "2026-10"
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ORG = Org()
+BRANCH = uid(900)
+
+
+def R(n: int) -> str:
+    """Retiree n."""
+    return uid(1000 + n)
+
+
+class _Ids:
+    def __init__(self) -> None:
+        self.n = 5000
+
+    def __call__(self) -> str:
+        self.n += 1
+        return uid(self.n)
+
+
+def insert(conn: apsw.Connection, table: str, **cols: Any) -> None:
+    names = ", ".join(cols)
+    marks = ", ".join("?" for _ in cols)
+    conn.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", tuple(cols.values()))
+
+
+def retiree(conn: apsw.Connection, n: int, unit: str, category: str, born: str, **extra: Any) -> None:
+    insert(conn, "retirees", id=R(n), unit_id=unit, name=f"测试人员{n:02d}", sex="male", birth_date=born,
+           id_number=f"53032619{n:010d}", phone=f"139{n:08d}", address=f"会泽县测试路{n}号", category=category,
+           **extra)
+
+
+@contextmanager
+def writer(path: Path) -> Iterator[apsw.Connection]:
+    conn = open_central(path)
+    install_capture(conn)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def make_known_db(tmp_path: Path) -> Path:
+    path = make_db(tmp_path)
+    ids = _Ids()
+    a, b, d, county = ORG.town_a, ORG.town_b, ORG.dept, ORG.county
+    with writer(path) as conn, ledgered(conn, kind="import", actor="test", now=NOW):
+        # -- roster ---------------------------------------------------------------------------------
+        retiree(conn, 1, a, "lixiu", "1931-01-01", marital_status="widowed", health_status="bedridden", can_attend=0)
+        retiree(conn, 2, a, "lixiu", "1936-10-31", can_attend=0)          # turns 90 on the as-of day
+        retiree(conn, 3, a, "county_level", "1936-11-01", health_status="serious", can_attend=0)  # still 89
+        for n in (4, 5):
+            retiree(conn, n, a, "county_level", "1956-05-05", can_attend=1)
+        for n in range(6, 11):
+            retiree(conn, n, a, "section_level", "1956-05-05", can_attend=1,
+                    **({"marital_status": "widowed", "living_alone": 1} if n == 6 else {}))
+        for n in range(11, 21):
+            retiree(conn, n, a, "general", "1956-05-05", can_attend=1)
+        retiree(conn, 21, a, "general", "1950-01-01", deceased_on="2026-09-15")
+        for n in range(31, 43):
+            retiree(conn, n, b, "general", "1961-01-01", can_attend=1)
+        for n in range(51, 56):
+            retiree(conn, n, d, "county_level", "1951-01-01", can_attend=1)
+        retiree(conn, 61, county, "general", "1964-01-01", can_attend=1)
+        # -- party -------------------------------------------------------------------------------------
+        insert(conn, "party_branches", id=BRANCH, unit_id=a, name="金钟镇离退休干部党支部", kind="regular")
+        for n in range(1, 11):
+            insert(conn, "party_members", id=uid(2000 + n), unit_id=a, retiree_id=R(n), branch_id=BRANCH)
+        insert(conn, "home_study", id=ids(), unit_id=a, member_id=uid(2001), delivered_on="2026-10-05", form="in_person")
+        insert(conn, "home_study", id=ids(), unit_id=a, member_id=uid(2002), delivered_on="2026-06-01", form="materials")
+        # -- contacts: October 16 of 20 reached in 金钟镇, 12 of 12 in 娜姑镇; September everyone ------
+        for n in range(1, 18):
+            insert(conn, "contacts", id=ids(), unit_id=a, retiree_id=R(n), contacted_on="2026-10-08",
+                   channel="phone", with_whom="self", reached=0 if n == 17 else 1)
+        for n in range(1, 22):
+            insert(conn, "contacts", id=ids(), unit_id=a, retiree_id=R(n), contacted_on="2026-09-08",
+                   channel="phone", with_whom="family", reached=1)
+        for n in range(31, 43):
+            insert(conn, "contacts", id=ids(), unit_id=b, retiree_id=R(n), contacted_on="2026-10-20",
+                   channel="in_person", with_whom="self", reached=1)
+        # -- events and visits -----------------------------------------------------------------------
+        e1, e2, e3, e4 = ids(), ids(), ids(), ids()
+        insert(conn, "life_events", id=e1, unit_id=a, retiree_id=R(1), kind="hospitalised", occurred_on="2026-09-01")
+        insert(conn, "life_events", id=e2, unit_id=a, retiree_id=R(3), kind="illness", occurred_on="2026-09-10")
+        insert(conn, "life_events", id=e3, unit_id=a, retiree_id=R(6), kind="hardship", occurred_on="2026-10-01")
+        insert(conn, "life_events", id=e4, unit_id=a, retiree_id=R(7), kind="complaint", occurred_on="2026-10-28")
+        visits = [  # (retiree, day, occasion, kind, mode, policy, event)
+            (1, "2026-09-05", "illness", "both", "hospital", 1, e1),      # on time
+            (3, "2026-09-20", "illness", "spiritual", "home", 1, e2),     # late: day 10
+            (6, "2026-10-03", "hardship", "material", "home", 0, None),   # on time by retiree and occasion
+        ]
+        visits += [(n, "2026-05-10", "routine", "spiritual", "home", 1, None) for n in range(8, 15)]  # 7 spiritual
+        visits += [(n, "2026-02-10", "holiday_birthday", "material", "office_pickup" if n < 17 else "home", 0, None)
+                   for n in range(15, 21)]                                                           # 6 material
+        visits += [(n, "2026-04-01", "routine", "both", "home", 1 if n < 6 else 0, None) for n in range(2, 6)]
+        visits += [(2, "2025-10-15", "routine", "spiritual", "home", 1, None)]  # before the window
+        for r, day, occasion, kind, mode, policy, event in visits:
+            insert(conn, "visits", id=ids(), unit_id=a, retiree_id=R(r), event_id=event, visited_on=day,
+                   occasion=occasion, kind=kind, mode=mode, policy_conveyed=policy)
+        # -- three musts -------------------------------------------------------------------------------
+        for n in range(1, 13):
+            insert(conn, "three_musts", id=ids(), unit_id=a, retiree_id=R(n), kind="document", item="文件",
+                   delivered_on="2026-03-03", method="in_person")
+        for day in ("2026-04-04", "2026-05-05"):
+            insert(conn, "three_musts", id=ids(), unit_id=a, retiree_id=R(1), kind="meeting", item="会议",
+                   delivered_on=day, method="phone")
+        # -- service orders: 12 health care (10 done in 1..10 days, 1 cancelled, 1 open), 1 comfort ----
+        for k in range(1, 11):
+            insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(3), item="health_care",
+                   requested_on="2026-06-01", status="fulfilled", fulfilled_on=f"2026-06-{1 + k:02d}")
+        insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(3), item="health_care",
+               requested_on="2026-06-01", status="cancelled")
+        insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(3), item="health_care",
+               requested_on="2026-10-30", status="open")
+        insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(1), item="emotional_comfort",
+               requested_on="2026-10-01", status="fulfilled", fulfilled_on="2026-10-10")
+        # -- staff and venues --------------------------------------------------------------------------
+        for role, active in (("full_time", 1), ("part_time", 1), ("full_time", 0), ("supervisor", 1)):
+            insert(conn, "staff", id=ids(), unit_id=a, name=f"工作人员{ids.n}", phone=f"1380000{ids.n}",
+                   role=role, active=active)
+        insert(conn, "staff", id=ids(), unit_id=b, name="娜姑工作人员", role="full_time", active=1)
+        five = {f"has_{k}": 1 for k in ("site", "facilities", "books", "rules_board", "archive")}
+        insert(conn, "venues", id=ids(), unit_id=a, name="金钟镇老干部活动室", **five)
+        insert(conn, "venues", id=ids(), unit_id=a, name="金钟镇阅览室", **{**five, "has_archive": 0})
+    return path
