@@ -58,6 +58,7 @@ class DemoResult:
     head: str
     city_summary: str
     audit_tokens: tuple[tuple[str, str], ...] = ()
+    site: str = ""
 
 
 def _one(conn: apsw.Connection, sql: str) -> object:
@@ -258,8 +259,13 @@ def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = p
     finally:
         conn.close()
     audit_tokens = _audit_users(settings, rng)
+    echo("报告网站 building the public report site …")
+    from reports_site.build import build_site
+
+    site = build_site(settings.db_path, data_dir / "site", as_of=None, progress=lambda _m: None)
     return DemoResult(len(tablets), uploads, rows, conflicts, resolved, quarantined, retried,
-                      time.monotonic() - t0, sync_seconds, ok, v.ok, v.head_hash, city_summary, audit_tokens)
+                      time.monotonic() - t0, sync_seconds, ok, v.ok, v.head_hash, city_summary, audit_tokens,
+                      f"{site.site}/index.html ({site.units} unit pages, {site.period.month})")
 
 
 def _quarantine_round_trip(settings: Settings, tablet: Path, rng: random.Random) -> int:

@@ -59,6 +59,9 @@ def demo(data_dir: Path, seed: int, days: int) -> None:
         click.echo(f"  {k:<{width}}  {v}")
     click.echo(f"  中心数据库 central DB: {data_dir / 'central.db'}")
     click.echo("")
+    click.echo(f"公开报告 public report site: {r.site}")
+    click.echo("  (also served by `laogan serve` at http://127.0.0.1:8000/reports/)")
+    click.echo("")
     click.echo("审计 auditors (Datasette, read-only, login required):")
     click.echo(f"  LAOGAN_DATA_DIR={data_dir} .venv/bin/laogan audit serve   →  http://127.0.0.1:8001/")
     for role, token in r.audit_tokens:
