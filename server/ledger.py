@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,7 @@ from typing import Any
 
 import apsw
 
+from schema.model import Table
 from schema.tables import synced_tables, table
 
 GENESIS_HASH = "0" * 64
@@ -68,6 +69,31 @@ def head(conn: apsw.Connection) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
+_LOG_INSERT = "INSERT INTO main.change_log (tbl, row_id, unit_id, ledger_id, captured_at)"
+_LOG_CTX = "(SELECT ledger_id FROM temp.ledger_ctx), (SELECT captured_at FROM temp.ledger_ctx)"
+
+
+def _trigger_names(name: str) -> tuple[str, str, str]:
+    return f"cl_{name}_i", f"cl_{name}_u", f"cl_{name}_d"
+
+
+def _trigger_sql(t: Table) -> str:
+    """The three ``change_log`` triggers of one synced table (insert, update, delete)."""
+    scope_new = f"NEW.{t.scope}" if t.scope else "NULL"
+    scope_old = f"OLD.{t.scope}" if t.scope else "NULL"
+    ins, ctx = _LOG_INSERT, _LOG_CTX
+    i, u, d = _trigger_names(t.name)
+    return (
+        f"CREATE TEMP TRIGGER IF NOT EXISTS {i} AFTER INSERT ON main.{t.name} BEGIN "
+        f"{ins} VALUES ('{t.name}', NEW.id, {scope_new}, {ctx}); END;"
+        f"CREATE TEMP TRIGGER IF NOT EXISTS {u} AFTER UPDATE ON main.{t.name} BEGIN "
+        f"{ins} VALUES ('{t.name}', NEW.id, {scope_new}, {ctx}); "
+        f"{ins} SELECT '{t.name}', OLD.id, {scope_old}, {ctx} WHERE {scope_old} IS NOT {scope_new}; END;"
+        f"CREATE TEMP TRIGGER IF NOT EXISTS {d} AFTER DELETE ON main.{t.name} BEGIN "
+        f"{ins} VALUES ('{t.name}', OLD.id, {scope_old}, {ctx}); END;"
+    )
+
+
 def install_capture(conn: apsw.Connection) -> None:
     """Temporary triggers that log every change of a synced table to ``change_log``.
 
@@ -79,19 +105,49 @@ def install_capture(conn: apsw.Connection) -> None:
         "DELETE FROM temp.ledger_ctx; INSERT INTO temp.ledger_ctx VALUES (NULL, NULL);"
     )
     for t in synced_tables():
-        scope_new = f"NEW.{t.scope}" if t.scope else "NULL"
-        scope_old = f"OLD.{t.scope}" if t.scope else "NULL"
-        ctx = "(SELECT ledger_id FROM temp.ledger_ctx), (SELECT captured_at FROM temp.ledger_ctx)"
-        ins = "INSERT INTO main.change_log (tbl, row_id, unit_id, ledger_id, captured_at)"
-        conn.execute(
-            f"CREATE TEMP TRIGGER IF NOT EXISTS cl_{t.name}_i AFTER INSERT ON main.{t.name} BEGIN "
-            f"{ins} VALUES ('{t.name}', NEW.id, {scope_new}, {ctx}); END;"
-            f"CREATE TEMP TRIGGER IF NOT EXISTS cl_{t.name}_u AFTER UPDATE ON main.{t.name} BEGIN "
-            f"{ins} VALUES ('{t.name}', NEW.id, {scope_new}, {ctx}); "
-            f"{ins} SELECT '{t.name}', OLD.id, {scope_old}, {ctx} WHERE {scope_old} IS NOT {scope_new}; END;"
-            f"CREATE TEMP TRIGGER IF NOT EXISTS cl_{t.name}_d AFTER DELETE ON main.{t.name} BEGIN "
-            f"{ins} VALUES ('{t.name}', OLD.id, {scope_old}, {ctx}); END;"
-        )
+        conn.execute(_trigger_sql(t))
+
+
+def capture_is_exact(conn: apsw.Connection, tables: Iterable[str]) -> bool:
+    """True when each of ``tables`` has exactly this module's three ``change_log`` triggers and no
+    other trigger (main or temp): then :func:`log_changes` after a trigger-less write of those tables
+    records exactly what the triggers would have."""
+    names = sorted(set(tables))
+    if not names:
+        return True
+    marks = ",".join("?" * len(names))
+    found = conn.execute(
+        f"SELECT name FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name IN ({marks})"
+        f" UNION ALL SELECT name FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})",
+        (*names, *names),
+    ).fetchall()
+    return sorted(str(r[0]) for r in found) == sorted(n for name in names for n in _trigger_names(name))
+
+
+@contextmanager
+def capture_paused(conn: apsw.Connection, tables: Iterable[str]) -> Iterator[None]:
+    """Drop the ``change_log`` triggers of ``tables`` for the block, then create them again.
+
+    For bulk writes whose change_log rows the caller records itself with :func:`log_changes`: an
+    AFTER trigger costs SQLite about as much per row as the row itself, even when it does nothing.
+    Call inside a transaction (a SAVEPOINT the caller can roll back to): the drop and the create are
+    transactional, so a rollback also restores the triggers.
+    """
+    ts = [table(n) for n in sorted(set(tables))]
+    for t in ts:
+        for name in _trigger_names(t.name):
+            conn.execute(f"DROP TRIGGER temp.{name}")
+    try:
+        yield
+    finally:
+        for t in ts:
+            conn.execute(_trigger_sql(t))
+
+
+def log_changes(conn: apsw.Connection, rows: Sequence[tuple[str, str, Any]]) -> None:
+    """Append ``(tbl, row_id, unit_id)`` rows to ``change_log`` exactly as the triggers do (ledger entry
+    and capture time from ``temp.ledger_ctx``), in order."""
+    conn.executemany(f"{_LOG_INSERT} VALUES (?, ?, ?, {_LOG_CTX})", rows)
 
 
 @contextmanager

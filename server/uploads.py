@@ -33,6 +33,11 @@ from server.ledger import iso, ledgered
 from server.quarantine import Refusal, hold
 from server.values import encode_value
 
+MAX_SEQ = 2**63 - 1
+"""The largest sequence number SQLite can store (the envelope's u64 allows more)."""
+MAX_CREATED_AT = 253402300799
+"""9999-12-31 23:59:59 UTC: a later (signed i64) capture time is clamped, never an overflow."""
+
 
 def record_conflicts(conn: apsw.Connection, outcome: reconcile.Outcome, *, upload_id: int, device_id: str,
                      now: datetime) -> None:
@@ -113,7 +118,8 @@ def receive(conn: apsw.Connection, data: bytes, *, keys: KeyPair, now: datetime,
         raise SequenceConflict(f"sequence {h.seq} already used with other bytes; expected {device.next_seq}",
                                code="sequence_reused", expected_seq=device.next_seq)
     if h.seq > device.next_seq:
-        _keep_refused(conn, device=device, seq=h.seq, now=now, sha=sha, data=data, refusal=None)
+        if h.seq <= MAX_SEQ:  # a seq beyond SQLite's 64-bit integers cannot be stored; refuse it all the same
+            _keep_refused(conn, device=device, seq=h.seq, now=now, sha=sha, data=data, refusal=None)
         raise SequenceConflict(f"sequence gap: got {h.seq}, expected {device.next_seq}",
                                code="sequence_gap", expected_seq=device.next_seq)
     return _accept(conn, parsed, data, sha, device, keys=keys, now=now, max_changeset=max_changeset)
@@ -122,7 +128,7 @@ def receive(conn: apsw.Connection, data: bytes, *, keys: KeyPair, now: datetime,
 def _accept(conn: apsw.Connection, parsed: env.Parsed, data: bytes, sha: str, device: Device, *, keys: KeyPair,
             now: datetime, max_changeset: int) -> Receipt:
     h = parsed.header
-    captured = datetime.fromtimestamp(max(h.created_at, 0), tz=UTC)
+    captured = datetime.fromtimestamp(min(max(h.created_at, 0), MAX_CREATED_AT), tz=UTC)
     try:
         if h.schema_version > SCHEMA_VERSION:
             raise Refusal("schema_newer", f"平板数据结构版本 {h.schema_version} 比服务器 {SCHEMA_VERSION} 新",
@@ -132,25 +138,42 @@ def _accept(conn: apsw.Connection, parsed: env.Parsed, data: bytes, sha: str, de
         except EnvelopeError:
             raise Refusal("cannot_open", "无法解开上传内容", "the envelope payload cannot be opened") from None
         scope = frozenset(scope_units(conn, device.unit_id))
-        with ledgered(conn, kind="upload", actor=f"device:{device.id}", now=now, device_id=device.id,
-                      captured_at=captured) as tx:
-            counts = reconcile.scan(changeset, conn, scope)
-            outcome = reconcile.apply_changeset(conn, changeset, captured_at=iso(captured), counts=counts)
-            upload_id = _store_upload(conn, device_id=device.id, seq=h.seq, now=now, captured_at=captured,
-                                      sha=sha, data=data, status=outcome.status, ledger_id=tx.ledger_id)
-            record_conflicts(conn, outcome, upload_id=upload_id, device_id=device.id, now=now)
-            conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (h.seq + 1, iso(now), device.id))
-            receipt = Receipt(
-                device_id=device.id, seq=h.seq, status=outcome.status, upload_id=upload_id,
-                counts={k: TableCounts(**v) for k, v in counts.items()}, conflicts=len(outcome.conflicts),
-                cursor=_cursor(conn),
-            )
-            _set_receipt(conn, upload_id, receipt)
-            tx.summary = {"upload_id": upload_id, "seq": h.seq, "status": outcome.status,
-                          "conflicts": len(outcome.conflicts), "envelope_sha256": sha}
-        return receipt
+        try:
+            return _ledgered_upload(conn, changeset, data, sha, device, h.seq, scope=scope, captured=captured,
+                                    now=now, fast=True)
+        except reconcile.NotClean:  # a fast path met a conflict half-way; that transaction rolled back
+            return _ledgered_upload(conn, changeset, data, sha, device, h.seq, scope=scope, captured=captured,
+                                    now=now, fast=False)
     except Refusal as refusal:
         return _quarantine(conn, data, sha, device, h.seq, captured, refusal, now)
+
+
+def _ledgered_upload(conn: apsw.Connection, changeset: bytes, data: bytes, sha: str, device: Device, seq: int, *,
+                     scope: frozenset[str], captured: datetime, now: datetime, fast: bool) -> Receipt:
+    """Reconcile and record one upload in one ledgered transaction (``fast``: pass the plan, so a clean
+    changeset may take a fast path; raises :class:`reconcile.NotClean`, rolled back, when it cannot)."""
+    with ledgered(conn, kind="upload", actor=f"device:{device.id}", now=now, device_id=device.id,
+                  captured_at=captured) as tx:
+        plan = reconcile.plan(changeset, conn, scope)
+        counts = plan.counts
+        outcome = reconcile.apply_changeset(conn, changeset, captured_at=iso(captured), counts=counts, plan=plan if fast else None)
+        upload_id = _store_upload(conn, device_id=device.id, seq=seq, now=now, captured_at=captured,
+                                  sha=sha, data=data, status=outcome.status, ledger_id=tx.ledger_id)
+        try:
+            record_conflicts(conn, outcome, upload_id=upload_id, device_id=device.id, now=now)
+        except (apsw.ConstraintError, TypeError, ValueError) as exc:  # a value the queue cannot hold
+            raise Refusal("unrecordable_conflict", "冲突中的值无法记录(如无穷大、错误类型)",
+                          f"a conflicting value cannot be recorded ({type(exc).__name__})") from None
+        conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (seq + 1, iso(now), device.id))
+        receipt = Receipt(
+            device_id=device.id, seq=seq, status=outcome.status, upload_id=upload_id,
+            counts={k: TableCounts(**v) for k, v in counts.items()}, conflicts=len(outcome.conflicts),
+            cursor=_cursor(conn),
+        )
+        _set_receipt(conn, upload_id, receipt)
+        tx.summary = {"upload_id": upload_id, "seq": seq, "status": outcome.status,
+                      "conflicts": len(outcome.conflicts), "envelope_sha256": sha}
+    return receipt
 
 
 def _quarantine(conn: apsw.Connection, data: bytes, sha: str, device: Device, seq: int, captured: datetime,

@@ -39,6 +39,9 @@ from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, Enrolment, Status
 BUSY_TIMEOUT_MS = 10_000
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _OUTBOX_COLUMNS = "seq, captured_at, changeset, envelope, status, sent_at, receipt"
+_UPLOADABLE = tuple(t.name for t in uploadable_tables())
+_HISTORY_TABLES = tuple(n for n in _UPLOADABLE if n in history.HISTORY_SOURCES)
+"""The history tables in the capture session's order, so derived history comes out in the same order."""
 
 
 @dataclass(frozen=True)
@@ -128,16 +131,24 @@ class TabletStore:
             raise CaptureActive("已有未结束的事务 (a transaction is already open on this connection)")
         conn.execute("BEGIN IMMEDIATE")
         session: apsw.Session | None = None
+        watch: apsw.Session | None = None
         try:
             session = apsw.Session(conn, "main")
-            for t in uploadable_tables():
-                session.attach(t.name)
+            for name in _UPLOADABLE:
+                session.attach(name)
+            # A second session on the history tables alone: most captures never touch them, and
+            # then no changeset is made twice (each one costs a prepared SELECT per changed table).
+            watch = apsw.Session(conn, "main")
+            for name in _HISTORY_TABLES:
+                watch.attach(name)
             conn.authorizer = self._guard
             try:
                 yield conn
             finally:
                 conn.authorizer = None
-            self._record_history(session, staff_id)
+            self._record_history(watch, staff_id)
+            watch.close()
+            watch = None
             changeset = session.changeset()
             session.close()
             session = None
@@ -145,14 +156,19 @@ class TabletStore:
                 self._append_outbox(changeset)
             conn.execute("COMMIT")
         except BaseException:
-            if session is not None:
-                session.close()
+            for s in (watch, session):
+                if s is not None:
+                    s.close()
             if not conn.getautocommit():
                 conn.execute("ROLLBACK")
             raise
 
-    def _record_history(self, session: apsw.Session, staff_id: str | None) -> None:
-        rows = history.derive(self._conn, session.changeset(), self.columns)
+    def _record_history(self, watch: apsw.Session, staff_id: str | None) -> None:
+        """Roster history from ``watch``, a session on the history tables only (it records exactly
+        what the capture's own session records for them, so :func:`history.derive` sees the same)."""
+        if watch.is_empty:
+            return
+        rows = history.derive(self._conn, watch.changeset(), self.columns)
         if not rows:
             return
         changed_at = iso(self._now())

@@ -1,0 +1,131 @@
+"""Tablet writes through ``TabletStore.capture`` against raw apsw writes of the same rows.
+
+One capture = what a staff member records at one home: a phone-contact row and a visit row, and at
+every third home a change to the retiree's phone number (which also makes a roster-history row in the
+store). Raw: the same statements in one ``BEGIN IMMEDIATE … COMMIT`` on a plain connection with the
+same pragmas.
+Both databases are tablet databases holding the same unit's retirees; captures alternate between
+the two in blocks, so drift on a shared machine hits both alike.
+
+Two variants: ``synchronous = FULL`` (what ``TabletStore.open`` sets: every capture is durable, the
+physical limit is the WAL fsync) and ``synchronous = OFF`` (no fsync: what is left is CPU — the
+session, the guard, roster history and the outbox row).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import apsw
+
+from schema.migrations import migrate
+from schema.tables import table
+from sync.store import TabletStore
+from tests.bench.changesets import load_unit, units_by_size
+from tests.bench.common import Ctx, Result, logged_db
+from tests.conftest import uid
+
+BLOCK = 50
+
+
+def _insert_sql(name: str) -> str:
+    cols = table(name).column_names()
+    return f'INSERT INTO "{name}" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})'
+
+
+def _workload(db: Path, n: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(retiree rows to preload, per capture: (contact row, visit row, (phone, retiree id) or None))."""
+    unit_id, _code, _ = units_by_size(db)[0]
+    unit = load_unit(db, unit_id, ("retirees", "contacts", "visits"))
+    rng = random.Random(5)
+    retirees = unit.templates["retirees"]
+    out = []
+    for i in range(n):
+        c = rng.choice(unit.templates["contacts"])
+        v = rng.choice(unit.templates["visits"])
+        r = retirees[i % len(retirees)]
+        out.append(((uid(10_000_000 + i), *c[1:]), (uid(20_000_000 + i), *v[1:]),
+                    (f"139{i:08d}", r[0]) if i % 3 == 0 else None))
+    return retirees, out
+
+
+def _open_raw(path: Path, sync: str) -> apsw.Connection:
+    conn = apsw.Connection(str(path))
+    conn.setbusytimeout(10_000)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {sync}")
+    migrate(conn, "tablet")
+    return conn
+
+
+def _preload(conn: apsw.Connection, retirees: list[tuple[Any, ...]]) -> None:
+    with conn:
+        conn.executemany(_insert_sql("retirees"), retirees)
+
+
+def measure(work: Path, retirees: list[tuple[Any, ...]], caps: list[tuple[Any, ...]],
+            sync: str) -> tuple[float, float, float, float]:
+    """(raw wall s, store wall s, raw cpu s, store cpu s) for all captures."""
+    raw = _open_raw(work / f"raw-{sync}.db", sync)
+    _preload(raw, retirees)
+    now = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    store = TabletStore.open(work / f"store-{sync}.db", now=lambda: now, rng=random.Random(1))
+    store.conn.execute(f"PRAGMA synchronous = {sync}")
+    _preload(store.conn, retirees)
+    ins_c, ins_v = _insert_sql("contacts"), _insert_sql("visits")
+    upd = "UPDATE retirees SET phone = ? WHERE id = ?"
+    staff = None
+    t_raw = t_store = c_raw = c_store = 0.0
+
+    def body(conn: apsw.Connection, cap: tuple[Any, ...]) -> None:
+        conn.execute(ins_c, cap[0])
+        conn.execute(ins_v, cap[1])
+        if cap[2] is not None:
+            conn.execute(upd, cap[2])
+
+    try:
+        for start in range(0, len(caps), BLOCK):
+            block = caps[start:start + BLOCK]
+            c0, t0 = time.process_time(), time.perf_counter()
+            for cap in block:
+                raw.execute("BEGIN IMMEDIATE")
+                body(raw, cap)
+                raw.execute("COMMIT")
+            t1, c1 = time.perf_counter(), time.process_time()
+            for cap in block:
+                with store.capture(staff) as conn:
+                    body(conn, cap)
+            t2, c2 = time.perf_counter(), time.process_time()
+            t_raw += t1 - t0
+            c_raw += c1 - c0
+            t_store += t2 - t1
+            c_store += c2 - c1
+        assert len(store.pending()) == len(caps)
+    finally:
+        raw.close()
+        store.close()
+    return t_raw, t_store, c_raw, c_store
+
+
+def run(ctx: Ctx) -> list[Result]:
+    n = 600 if ctx.quick else 3000
+    db = logged_db(ctx, "county")
+    retirees, caps = _workload(db, n)
+    out = []
+    for sync in ("FULL", "OFF"):
+        work = ctx.scratch(f"tablet-{sync}")
+        t_raw, t_store, c_raw, c_store = measure(work, retirees, caps, sync)
+        ratio = t_store / t_raw
+        cpu_ratio = c_store / c_raw
+        ctx.extra[f"tablet_{sync}"] = {"captures": n, "raw_s": round(t_raw, 3), "store_s": round(t_store, 3),
+                                       "raw_cpu_s": round(c_raw, 3), "store_cpu_s": round(c_store, 3)}
+        out.append(Result(
+            f"tablet_writes_sync_{sync.lower()}", n / t_store, "captures/s", n / t_raw, "raw tx/s", ratio, "≤ 1.15×",
+            ratio <= 1.15,
+            f"{n} captures of 2-3 rows; {t_store / n * 1e3:.2f} vs {t_raw / n * 1e3:.2f} ms each; "
+            f"CPU ratio {cpu_ratio:.2f}"))
+    return out
