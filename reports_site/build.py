@@ -139,6 +139,8 @@ def run_mkdocs(cfg: MkDocsConfig, user_dict: Path, period: Period, pages: int, p
     handler = _Collect(logging.WARNING)
     logger = logging.getLogger("mkdocs")
     logger.addHandler(handler)
+    if "material/search" not in cfg.plugins:
+        raise SiteBuildError("mkdocs.yml must enable Material's search plugin (Chinese search)")
     try:
         search = cfg.plugins["material/search"].config
         search.jieba_dict = str(Path(jieba.__file__).parent / "dict.txt")

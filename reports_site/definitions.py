@@ -64,9 +64,9 @@ class RateDef:
     denominator: str
     period: str
     linked: tuple[str, ...] = ()
-    """When numerator and denominator are both published counts: the rate is withheld if either is
-    suppressed (it would give the hidden one back). Other rates have numerators that are not published
-    counts, so a hidden denominator is not revealed by them."""
+    """Published counts the rate is made of (its denominator, and its numerator when that is one too).
+    The rate is withheld when any of them is hidden: a ratio of two counts would give a hidden one back,
+    and even a shown-or-withheld rate over a hidden denominator would tell whether it is 10 or more."""
     kind: str = "rate"
     """``rate`` (shown as %), ``ratio`` (a number, e.g. retirees per staff) or ``median`` (days)."""
 
@@ -102,6 +102,9 @@ COUNTS: tuple[CountDef, ...] = (
     CountDef("venues_five", "达到“五有”的阵地数", "有活动场所、有配套设施、有书报、有制度栏、有工作档案五项俱全的阵地个数"),
 )
 COUNT_BY_NAME = {c.name: c for c in COUNTS}
+TOP_ONLY: frozenset[str] = frozenset(f"age:{k}" for k, _ in AGE_BANDS)
+"""Counts published for the whole site (the overview) only: a unit-by-unit age table would hide far more
+than it shows (most bands of a township are under 10) and tie every table to every other."""
 
 SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("retirees", tuple(f"cat:{c}" for c in CATEGORY.codes())),
@@ -119,23 +122,23 @@ AT_MOST: tuple[tuple[str, str], ...] = (
 RATES: tuple[RateDef, ...] = (
     RateDef("member_share", "党员占比", "党员人数", "离退休干部人数", "报告月末", ("members", "retirees")),
     RateDef("contact", "每月联系覆盖率", "报告月内至少有一次“联系上”的电话或其他联系记录(本人或家属)的人数",
-            ALIVE + "人数", P_MONTH),
+            ALIVE + "人数", P_MONTH, ("retirees",)),
     *(RateDef(f"timely:{o}", VISIT_OCCASION.label(o),
               "其中在事项发生当日起7天内有走访的事项数(走访记录关联该事项,或同一人同一事由的走访;"
               "节日、新领导上任等面向全单位的事项以有关联走访为准)",
               f"事由对应“{VISIT_OCCASION.label(o)}”的需走访事项数", P_EVENTS) for o in MUST_VISITS),
     RateDef("timely", "六必访及时率(合计)", "7天内有走访的需走访事项数", "需走访事项数", P_EVENTS),
     RateDef("spiritual_share", "精神慰问占比", "慰问类型为精神慰问或物质和精神慰问的走访次数", "走访慰问次数",
-            P_YEAR),
+            P_YEAR, ("visits",)),
     RateDef("material_share", "物质慰问占比", "慰问类型为物质慰问或物质和精神慰问的走访次数", "走访慰问次数",
-            P_YEAR),
-    RateDef("policy_share", "传达政策占比", "传达了政策的走访次数", "走访慰问次数", P_YEAR),
+            P_YEAR, ("visits",)),
+    RateDef("policy_share", "传达政策占比", "传达了政策的走访次数", "走访慰问次数", P_YEAR, ("visits",)),
     RateDef("pickup_share", "通知家属到办公室领取占比", "慰问方式为“通知家属到办公室领取”的走访次数", "走访慰问次数",
-            P_YEAR),
-    *(RateDef(f"musts_cov:{v.code}", f"{v.zh}覆盖率", f"至少收到一次“{v.zh}”的人数", ALIVE + "人数", P_YEAR)
-      for v in MUST_KIND.values),
+            P_YEAR, ("visits",)),
+    *(RateDef(f"musts_cov:{v.code}", f"{v.zh}覆盖率", f"至少收到一次“{v.zh}”的人数", ALIVE + "人数", P_YEAR,
+              ("retirees",)) for v in MUST_KIND.values),
     RateDef("home_study", "送学上门覆盖率", "需送学上门党员中至少有一次送学上门记录的人数", "需送学上门党员数",
-            P_RECENT),
+            P_RECENT, ("home_need",)),
     *(RateDef(f"fulfil:{v.code}", f"{v.zh}完成率", "至报告月末已完成的订单数", "下单的订单数减去已取消的订单数",
               P_YEAR) for v in MENU_ITEM.values),
     RateDef("fulfil", "订单完成率(合计)", "至报告月末已完成的订单数", "下单的订单数减去已取消的订单数", P_YEAR),

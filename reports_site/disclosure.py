@@ -2,15 +2,19 @@
 
 Rules (stated on the methodology page, and enforced here on every build):
 
-1. A count from 1 to 9 is suppressed (primary, shown "<10"); a true zero is shown.
-2. Complementary suppression (secondary, shown "×"): further counts of at least 10 are hidden until no
-   suppressed count can be recovered from row totals, sums over sub-units (including the derivable
-   "本级" remainder) or part-of-whole bounds — checked by :mod:`reports_site.leaks`.
-3. A rate, ratio or median is shown only when its denominator is at least 10 and none of the counts
-   it is computed from is suppressed (otherwise it would give the hidden count back).
+1. A count from 1 to 9 is suppressed (primary, shown "<10"); zeros and counts of 10 or more are shown.
+2. Complementary suppression (shown "×"): more cells are hidden until no suppressed count can be
+   recovered from row totals, sums over sub-units (including the derivable "本级" remainder) or
+   part-of-whole bounds. A "×" may stand for any count, 0 included, so the reader learns nothing from
+   the mark itself; it is used for a hidden zero or larger count, and for a 1–9 count whose "<10" would
+   let the reader pin it (1 + 1 = 2, nine ones under a parent of 9). Both attacks of
+   :mod:`reports_site.leaks` decide what is recoverable.
+3. A rate, ratio or median is shown only when its denominator is at least 10 and none of the published
+   counts it is made of is hidden (see :attr:`RateDef.linked`).
 
-:func:`protect` decides; :func:`check` re-runs both attacks on the final decision and raises
-:class:`DisclosureError` if anything can be recovered, which fails the build.
+:meth:`Model.protect` decides (its last round is the full check); :meth:`Model.check` runs both
+attacks again on the result and raises :class:`DisclosureError` if anything can be recovered, which
+fails the build.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from reports_site.definitions import AT_MOST, COUNTS, MIN_COUNT, SUMS, RateDef
+from reports_site.definitions import AT_MOST, COUNTS, MIN_COUNT, SUMS, TOP_ONLY, RateDef
 from reports_site.errors import DisclosureError
 from reports_site.indicators import Values
 from reports_site.leaks import INF, determined, pinned, reduce
@@ -57,17 +61,20 @@ class Model:
         for u in tree.order:
             depth = tree.units[u].depth
             for j, n in enumerate(names):
-                self.value[(n, u)] = values[u].get(n)
-                self.order_key[(n, u)] = (-depth, order[u], j)
+                if u == tree.root or n not in TOP_ONLY:
+                    self.value[(n, u)] = values[u].get(n)
+                    self.order_key[(n, u)] = (-depth, order[u], j)
         self.equations: list[list[tuple[Cell, int]]] = []
         for u, kids in tree.children.items():
             for n in names:
-                self.equations.append([((n, u), 1), *(((n, k), -1) for k in kids)])
+                if n not in TOP_ONLY:
+                    self.equations.append([((n, u), 1), *(((n, k), -1) for k in kids)])
         for u in tree.order:
             for total, parts in SUMS:
-                if total in names and all(p in names for p in parts):
+                if all((x, u) in self.value for x in (total, *parts)):
                     self.equations.append([((total, u), 1), *(((p, u), -1) for p in parts)])
-        self.at_most = [((a, u), (b, u)) for u in tree.order for a, b in AT_MOST if a in names and b in names]
+        self.at_most = [((a, u), (b, u)) for u in tree.order for a, b in AT_MOST
+                        if (a, u) in self.value and (b, u) in self.value]
         self.eqs_of: dict[Cell, list[int]] = {}
         for i, eq in enumerate(self.equations):
             for c, _ in eq:
@@ -103,8 +110,6 @@ class Model:
         small = sorted(c for c, v in self.value.items() if 0 < v < MIN_COUNT and c not in disclosure.status)
         if small:
             raise DisclosureError(f"{len(small)} counts between 1 and 9 would be shown, e.g. {small[0]}")
-        if any(self.value[c] == 0 for c in disclosure.status):
-            raise DisclosureError("a true zero is hidden; readers are told hidden counts are never zero")
         found = self.leaks(dict(disclosure.status), seed=seed)
         if found:
             first = min(found, key=lambda c: self.order_key[c])
@@ -130,26 +135,26 @@ class Model:
 
     def _cheapest(self, cells: Iterable[Cell], status: dict[Cell, str],
                   prefer: Callable[[Cell], int]) -> list[Cell]:
-        """Publishable counts (>= 10) among ``cells``, preferred ones first, then smallest first."""
-        pool = {c for c in cells if c not in status and self.value[c] >= MIN_COUNT}
+        """Shown counts among ``cells`` (0 or >= 10), preferred ones first, then smallest first."""
+        pool = {c for c in cells if c not in status}
         return sorted(pool, key=lambda c: (prefer(c), self.value[c], self.order_key[c]))
 
     def _fix_equation(self, eq: list[tuple[Cell, int]], status: dict[Cell, str]) -> Cell | None:
-        """Hide the smallest count (>= 10) that leaves ``eq`` unexposed — a part before the total, so
-        the totals people look for first stay visible — or failing that switch a "<10" cell of ``eq``
-        to "×" (no upper bound) if that does. Returns the cell changed."""
-        sign = dict(eq)
-        for c in self._cheapest((c for c, _ in eq), status, lambda c: sign[c] > 0):
-            status[c] = SECONDARY
-            if not self._exposed(eq, status):
-                return c
-            del status[c]
+        """Make ``eq`` unexposed with one change: switch a "<10" cell to "×" (nothing new is hidden,
+        the reader only loses the 1–9 range), or else hide the smallest shown count — a part before the
+        total, so the totals people look for first stay visible. Returns the cell changed."""
         for c in sorted((c for c, _ in eq if status.get(c) == PRIMARY),
                         key=lambda c: (-self.value[c], self.order_key[c])):
             status[c] = SECONDARY
             if not self._exposed(eq, status):
                 return c
             status[c] = PRIMARY
+        sign = dict(eq)
+        for c in self._cheapest((c for c, _ in eq), status, lambda c: sign[c] > 0):
+            status[c] = SECONDARY
+            if not self._exposed(eq, status):
+                return c
+            del status[c]
         return None
 
     def _close_local(self, status: dict[Cell, str], start: Iterable[int]) -> None:
@@ -170,47 +175,42 @@ class Model:
                     pending.add(j)
                     work.append(j)
 
-    def _near(self, r: Cell, status: dict[Cell, str], steps: int) -> list[int]:
-        """Equations of ``r``, then those reached through hidden cells, ``steps`` times."""
+    def _fix_leak(self, r: Cell, status: dict[Cell, str]) -> Cell | None:
+        """Change one cell so the leak of ``r`` can go away. A "<10" cell first becomes "×" (no bounds
+        for the reader; nothing new is hidden). Otherwise hide a shown count from its equations
+        or part-of-whole partners, or up to three equations further out: the one fewest levels above
+        ``r`` (so the totals people look for first stay visible), then the nearest, then the smallest;
+        failing that, switch a "<10" cell next to it to "×"."""
+        if status[r] == PRIMARY:  # showing "×" instead of "<10" hides nothing new and lifts the 1–9 range
+            status[r] = SECONDARY
+            return r
+        level = self.order_key[r][0]
+
+        def gap(c: Cell) -> int:  # levels above r (order keys hold minus the depth)
+            return max(0, self.order_key[c][0] - level)
+
         seen = set(self.eqs_of.get(r, []))
         frontier = sorted(seen)
-        for _ in range(steps):
+        best: tuple[int, int, int, Cell] | None = None
+        cells = [c for i in frontier for c, _ in self.equations[i]] + self.rels_of.get(r, [])
+        for step in range(4):  # r's own equations, then one equation further out through hidden cells
+            for c in self._cheapest(cells, status, gap)[:1]:
+                if best is None or (gap(c), step, self.value[c]) < best[:3]:
+                    best = (gap(c), step, self.value[c], c)
+            if (best is not None and best[0] == 0) or not frontier:
+                break
             frontier = sorted({j for i in frontier for c, _ in self.equations[i] if c in status
                                for j in self.eqs_of[c] if j not in seen})
             seen.update(frontier)
-        return sorted(seen)
-
-    def _fix_leak(self, r: Cell, status: dict[Cell, str], seed: int) -> Cell | None:
-        """Change one cell so that ``r`` is no longer recoverable from the equations around it.
-
-        Tries, in order, and keeps the first that works on the neighbourhood of ``r``: switching ``r``
-        or a "<10" cell beside it to "×" (hides nothing new, only the 1–9 range); hiding a count (>= 10)
-        nearby, on ``r``'s level or below before any higher total, smallest first. Failing all, hides
-        the nearest such count anyway (the next full check decides)."""
-        near = self._near(r, status, 2)
-        cells = {c for i in near for c, _ in self.equations[i]}
-        rels = [(a, b) for a, b in self.at_most if a in cells or b in cells]
-        level = self.order_key[r][0]
+            cells = [c for i in frontier for c, _ in self.equations[i]]
+        if best is not None:
+            status[best[3]] = SECONDARY
+            return best[3]
         around = {c for i in self.eqs_of.get(r, []) for c, _ in self.equations[i] if status.get(c) == PRIMARY}
-        masks = [c for c in [r, *sorted(around - {r}, key=lambda c: self.order_key[c])] if status.get(c) == PRIMARY]
-        hides = self._cheapest([*cells, *(x for rel in rels for x in rel)], status,
-                               lambda c: int(self.order_key[c][0] > level))
-        for c in masks[:6]:
-            status[c] = SECONDARY
-            if r not in self._leaks_in(near, rels, status, seed):
+        for c in [r, *sorted(around - {r}, key=lambda c: self.order_key[c])]:
+            if status.get(c) == PRIMARY:
+                status[c] = SECONDARY
                 return c
-            status[c] = PRIMARY
-        for c in hides[:8]:
-            status[c] = SECONDARY
-            if r not in self._leaks_in(near, rels, status, seed):
-                return c
-            del status[c]
-        if hides:
-            status[hides[0]] = SECONDARY
-            return hides[0]
-        if masks:
-            status[masks[0]] = SECONDARY
-            return masks[0]
         return None
 
     def protect(self, *, seed: int = 0) -> Disclosure:
@@ -225,9 +225,11 @@ class Model:
             touched: set[int] = set()
             changed: list[Cell] = []
             for r in sorted(found, key=lambda c: self.order_key[c]):
-                if any(i in touched for i in self.eqs_of.get(r, [])):
+                # one change per equation and round, except in long sums over many units (a city's
+                # column of townships), where leaks far apart are fixed far apart
+                if any(i in touched and len(self.equations[i]) <= SHORT for i in self.eqs_of.get(r, [])):
                     continue
-                c = self._fix_leak(r, status, seed)
+                c = self._fix_leak(r, status)
                 if c is not None:
                     touched.update(self.eqs_of[c])
                     changed.append(c)
@@ -238,9 +240,13 @@ class Model:
         raise DisclosureError("complementary suppression did not converge")
 
 
+SHORT = 12
+"""Equations with at most this many cells get one change per round of :meth:`Model.protect`."""
+
+
 def _bounds(status: dict[Cell, str], c: Cell) -> tuple[int, int]:
-    """What a reader knows of a hidden cell: "<10" is 1–9; "×" is at least 1 (zeros are always shown)."""
-    return (1, MIN_COUNT - 1) if status[c] == PRIMARY else (1, INF)
+    """What a reader knows of a hidden cell: "<10" is 1–9; "×" is any count, 0 included."""
+    return (1, MIN_COUNT - 1) if status[c] == PRIMARY else (0, INF)
 
 
 def protect(tree: UnitTree, values: dict[str, Values], *, seed: int = 0) -> Disclosure:

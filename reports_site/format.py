@@ -11,7 +11,7 @@ from reports_site.indicators import Values, median
 SMALL = "<10"
 HIDDEN = "×"
 NONE = "—"
-LEGEND = (f"“{SMALL}”表示1至9;“{HIDDEN}”表示为防止由合计推算而隐藏的数(不为0,可能小于10也可能更大);"
+LEGEND = (f"“{SMALL}”表示1至9;“{HIDDEN}”表示为防止由合计推算而隐藏的数(可以是任何数,包括0);"
           f"“{NONE}”表示分母不足10或所依据的数已隐藏,不计算。")
 
 

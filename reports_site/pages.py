@@ -109,7 +109,6 @@ class _Page:
         return f'<a href="{esc(href)}">{esc(u.name)}</a>'
 
 
-
 def _header(p: _Page) -> None:
     tree, period = p.d.tree, p.d.period
     u = tree.units[p.unit]
@@ -144,9 +143,10 @@ def _people(p: _Page) -> None:
     p.h2("人员类别")
     rows = [[v.zh, n.count(f"cat:{v.code}")] for v in CATEGORY.values]
     p.add(*table(["人员类别", "人数"], [*rows, ["合计", n.count("retirees")]]))
-    p.h2("年龄结构")
-    rows = [[zh, n.count(f"age:{k}")] for k, zh in AGE_BANDS]
-    p.add(*table(["年龄组", "人数"], [*rows, ["合计", n.count("retirees")]]))
+    if p.root:  # ages are published for the whole site only (see definitions.TOP_ONLY)
+        p.h2("年龄结构")
+        rows = [[zh, n.count(f"age:{k}")] for k, zh in AGE_BANDS]
+        p.add(*table(["年龄组", "人数"], [*rows, ["合计", n.count("retirees")]]))
     p.h2("重点人群名单")
     p.add("各名单可以重叠(一人可同时在多个名单中),不相加。", "")
     p.add(*table(["名单", "人数"], [[zh, n.count(f"list:{k}")] for k, zh, _ in LISTS]))

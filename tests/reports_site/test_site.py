@@ -80,8 +80,13 @@ def test_suppressed_cells_are_marked_not_shown(known_site: Built) -> None:
     assert "离退休干部人数 <10" in text  # 5
     assert "县级退休干部 <10" in text
     for page in html_pages(known_site.site):
-        t = article_text(page)
-        assert not re.search(r"人数 [1-9](?!\d)", t), page  # no count of 1-9 next to a label
+        cells = re.findall(r"<td>([^<]*)</td>", page.read_text(encoding="utf-8"))
+        assert cells and not [c for c in cells if re.fullmatch(r"[1-9]", c)], page  # no count of 1-9 shown
+
+
+def test_age_bands_only_on_the_overview(known_site: Built) -> None:
+    assert "90岁及以上" in article_text(known_site.site / "index.html")
+    assert "年龄结构" not in article_text(known_site.site / "units" / f"{ORG.town_a_code}.html")
 
 
 def test_methodology_has_definitions_rules_and_ledger_head(known_site: Built) -> None:
