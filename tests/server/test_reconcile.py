@@ -234,3 +234,23 @@ def test_every_upload_is_ledgered(h: Harness) -> None:
     after = h.one("SELECT count(*) FROM ledger")
     assert before is not None and after is not None and after[0] == before[0] + 1  # type: ignore[operator]
     assert h.one("SELECT kind, device_id FROM ledger ORDER BY id DESC LIMIT 1") == ("upload", h.device_id)
+
+
+def test_tablet_one_schema_version_behind_still_syncs(h: Harness) -> None:
+    """A changeset from a table missing the newest column applies; the column gets its default."""
+    from schema.ddl import create_table_sql
+    from schema.model import Table
+    from schema.tables import table as registry_table
+
+    full = registry_table("retirees")
+    older = Table(full.name, full.zh, full.en, full.description, full.columns[:-1], full.sync, full.scope)
+    old_db = apsw.Connection(":memory:")
+    old_db.execute(create_table_sql(older, "tablet", 1))
+    session = apsw.Session(old_db, "main")
+    session.attach("retirees")
+    rid = uid(97)
+    sql, args = retiree_sql(h.unit_id, rid, 7)
+    old_db.execute(sql, args)
+    r = h.upload(session.changeset())
+    assert r.status == "applied", r.reason
+    assert h.one(f"SELECT name, {full.columns[-1].name} FROM retirees WHERE id = ?", (rid,)) == ("王7", None)
