@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check schema sync server reports_site tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy schema sync server
+	$(BIN)/mypy schema sync server reports_site
 
 pytest: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/pytest
