@@ -11,9 +11,9 @@ import apsw
 import httpx
 
 from schema.keys import KeyPair
-from schema.tables import synced_tables
 from server import devices
 from server.db import open_central, open_reader
+from server.demo import unit_rows as demo_unit_rows
 from server.ledger import install_capture
 from sync.client import SyncClient
 from sync.store import TabletStore
@@ -61,16 +61,8 @@ def make_tablet(server: LiveServer, root: Path, unit_code: str, name: str, seed:
 
 
 def unit_rows(conn: apsw.Connection, scope: tuple[str, ...]) -> dict[str, set[tuple[object, ...]]]:
-    """Every synced row visible to a device whose units are ``scope``."""
-    out: dict[str, set[tuple[object, ...]]] = {}
-    for t in synced_tables():
-        cols = ", ".join(f'"{c}"' for c in t.column_names())
-        rows = conn.execute(f'SELECT {cols} FROM "{t.name}"').fetchall()
-        if t.scope is not None:
-            i = t.column_names().index(t.scope)
-            rows = [r for r in rows if r[i] in scope]
-        out[t.name] = {tuple(r) for r in rows}
-    return out
+    """Every synced row visible to a device whose units are ``scope`` (the demo's definition)."""
+    return {name: set(rows) for name, rows in demo_unit_rows(conn, set(scope)).items()}
 
 
 def server_view(server: LiveServer, unit_id: str) -> dict[str, set[tuple[object, ...]]]:
