@@ -41,6 +41,7 @@ pytest: $(STAMP) $(SYSTEM_STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP) $(SYSTEM_STAMP)
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) || echo "warning: wrk not installed; the upload load benchmark is skipped"
 	$(BIN)/python -m tests.bench
 
 stress: $(STAMP) $(SYSTEM_STAMP)

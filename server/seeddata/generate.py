@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from schema.domain_tables import DOMAIN_TABLES
+from schema.tables import synced_tables
 from server.db import open_central
 from server.seeddata import contacts, idcard, org, party, roster, services, visits
 from server.seeddata.common import Calendar, cumulative, largest_remainder, row_maker
@@ -162,6 +163,15 @@ def _chunk(rng: random.Random, c: org.Chunk, cal: Calendar, mk: dict[str, Any], 
     w.write("home_study", home)
 
 
+def backfill_change_log(conn: Any) -> None:
+    """One ``change_log`` entry per synced row, as a ledgered import would leave, so that tablets
+    enrolled on a generated database pull its rows."""
+    with conn:
+        for t in synced_tables():
+            scope = f'"{t.scope}"' if t.scope else "NULL"
+            conn.execute(f"INSERT INTO change_log (tbl, row_id, unit_id) SELECT '{t.name}', id, {scope} FROM \"{t.name}\"")
+
+
 def _remove(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", "-journal"):
         q = path.with_name(path.name + suffix)
@@ -191,6 +201,9 @@ def generate(path: Path, profile: str, seed: int, *, as_of: date = DEFAULT_AS_OF
         w = BulkWriter(conn)
         w.defer_indexes()
         generate_into(conn, p, random.Random(seed), as_of, progress=progress, writer=w)
+        if progress:
+            progress("变更流水 change log", 0, 1)
+        backfill_change_log(conn)
         if progress:
             progress("索引 indexes", 0, 1)
         w.restore_indexes()
