@@ -122,7 +122,9 @@ def _audit_users(settings: Settings, rng: random.Random) -> tuple[tuple[str, str
     conn = open_central(settings.db_path, create=False)
     install_capture(conn)
     try:
-        return tuple((role, users.add(conn, f"demo-{role}", role, now=utc_now(), rng=rng, days=7, actor="demo"))
+        secrets = random.SystemRandom()  # credentials are never derived from the demo's public seed
+        return tuple((role, users.add(conn, f"demo-{role}", role, now=utc_now(), rng=secrets, days=7,
+                                      actor="demo"))
                      for role in ("auditor", "senior"))
     finally:
         conn.close()
@@ -188,7 +190,7 @@ def converged(settings: Settings, tablet_db: Path) -> bool:
 def _resolve_all(url: str, settings: Settings, rng: random.Random) -> int:
     conn = open_central(settings.db_path, create=False)
     try:
-        token = supervisors.add(conn, f"demo-{rng.randrange(10**6)}", now=utc_now(), rng=rng)
+        token = supervisors.add(conn, f"demo-{rng.randrange(10**6)}", now=utc_now(), rng=random.SystemRandom())
     finally:
         conn.close()
     auth = {"authorization": f"Bearer {token}"}
