@@ -3,6 +3,7 @@
 * :func:`open_central` — a read-write apsw connection (WAL, foreign keys on, migrated). The server
   holds exactly one, owned by :class:`server.writer.Writer`; CLI commands open their own when the
   server is not running.
+* :func:`open_writer` — the same, with the change-capture triggers ledgered writes need.
 * :func:`open_reader` — a read-only connection (``mode=ro``) for queries that must never write.
 * :func:`open_sqlite3_readonly` — a stdlib ``sqlite3`` read-only connection, for sqlite-utils and
   reports (apsw and sqlite3 connections are never mixed).
@@ -17,6 +18,7 @@ from pathlib import Path
 import apsw
 
 from schema.migrations import migrate
+from server.ledger import install_capture
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -42,6 +44,17 @@ def open_central(path: Path | str, *, create: bool = True) -> apsw.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     migrate(conn, "central")
+    return conn
+
+
+def open_writer(path: Path | str, *, create: bool = True) -> apsw.Connection:
+    """:func:`open_central` plus the change-capture triggers that :func:`server.ledger.ledgered` needs.
+
+    Every connection that writes through ``ledgered`` (the server's writer, admin commands, the demo,
+    tests) opens this way.
+    """
+    conn = open_central(path, create=create)
+    install_capture(conn)
     return conn
 
 

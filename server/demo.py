@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,9 +31,10 @@ import httpx
 from schema.keys import load_public_keys
 from schema.tables import synced_tables
 from server import devices, supervisors
-from server.db import open_central, open_reader
-from server.ledger import install_capture, ledgered
+from server.db import open_central, open_reader, open_writer
+from server.ledger import ledgered
 from server.ledger_audit import checkpoint, verify
+from server.process import free_port, wait_ready
 from server.serverkeys import init_server, load_server_keys
 from server.settings import Settings, child_env
 from server.state import utc_now
@@ -70,32 +70,8 @@ def _count(conn: apsw.Connection, sql: str) -> int:
     return int(str(_one(conn, sql) or 0))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _laogan(*args: str) -> list[str]:
     return [sys.executable, "-m", "server", *args]
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return child_env(settings)
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 60.0) -> None:
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/v1/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # readiness poll interval, bounded by the deadline
-    raise RuntimeError("server not ready before the deadline")
 
 
 def build_database(settings: Settings, *, seed: int, echo: Echo) -> None:
@@ -103,8 +79,7 @@ def build_database(settings: Settings, *, seed: int, echo: Echo) -> None:
     from server.seeddata.generate import generate_into
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    conn = open_central(settings.db_path)
-    install_capture(conn)
+    conn = open_writer(settings.db_path)
     try:
         with ledgered(conn, kind="import", actor="demo:seed-data", now=utc_now()) as tx:
             counts = generate_into(conn, "county", random.Random(seed), date(2026, 9, 30))
@@ -119,8 +94,7 @@ def _audit_users(settings: Settings, rng: random.Random) -> tuple[tuple[str, str
     """One ready credential per auditor role (valid 7 days), for the summary."""
     from server.audit import users
 
-    conn = open_central(settings.db_path, create=False)
-    install_capture(conn)
+    conn = open_writer(settings.db_path, create=False)
     try:
         secrets = random.SystemRandom()  # credentials are never derived from the demo's public seed
         return tuple((role, users.add(conn, f"demo-{role}", role, now=utc_now(), rng=secrets, days=7,
@@ -154,8 +128,7 @@ def _units(settings: Settings) -> list[tuple[str, str, str]]:
 
 
 def _codes(settings: Settings, units: list[str], rng: random.Random) -> list[str]:
-    conn = open_central(settings.db_path, create=False)
-    install_capture(conn)
+    conn = open_writer(settings.db_path, create=False)
     try:
         return [devices.create_code(conn, code, now=utc_now(), rng=rng) for code in units]
     finally:
@@ -216,14 +189,14 @@ def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = p
     city_summary = build_city(data_dir / "city.db", seed=seed)
     echo("1/5 生成县级模拟数据 generating the county profile for the sync demo …")
     build_database(settings, seed=seed, echo=echo)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     echo(f"2/5 启动同步服务器 starting the sync server at {url} …")
     log = (data_dir / "server.log").open("ab")
-    server = subprocess.Popen(_laogan("serve", "--port", str(port)), env=_env(settings), stdout=log,
+    server = subprocess.Popen(_laogan("serve", "--port", str(port)), env=child_env(settings), stdout=log,
                               stderr=subprocess.STDOUT)
     try:
-        _wait_ready(url, server)
+        wait_ready(url, server)
         rng = random.Random(seed)
         units = _units(settings)
         # the second tablets of two townships first: loaded before anyone starts the month
@@ -233,14 +206,14 @@ def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = p
         t_sync = time.monotonic()
         tablets = _run_tablets(settings, url, plan, codes, days, seed)
         for d in tablets[:2]:  # the two offline tablets come back in reach: their month meets the others'
-            subprocess.run(_laogan("tablet", "sync", "--dir", str(d)), env=_env(settings), check=True,
+            subprocess.run(_laogan("tablet", "sync", "--dir", str(d)), env=child_env(settings), check=True,
                            capture_output=True)
         sync_seconds = time.monotonic() - t_sync
         echo("4/5 督导人员处理冲突和隔离 a supervisor resolves conflicts and a quarantined upload …")
         retried = _quarantine_round_trip(settings, tablets[2], rng)
         resolved = _resolve_all(url, settings, rng)
         for d in tablets:
-            subprocess.run(_laogan("tablet", "sync", "--dir", str(d)), env=_env(settings), check=True,
+            subprocess.run(_laogan("tablet", "sync", "--dir", str(d)), env=child_env(settings), check=True,
                            capture_output=True)
     finally:
         server.terminate()
@@ -273,7 +246,7 @@ def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = p
 def _quarantine_round_trip(settings: Settings, tablet: Path, rng: random.Random) -> int:
     """A tablet records a contact for a retiree the server has never heard of: quarantined. The
     office adds the retiree (a ledgered admin change) and retries the upload: applied."""
-    env = _env(settings)
+    env = child_env(settings)
     tab = apsw.Connection(f"file:{tablet / 'tablet.db'}?mode=ro", flags=apsw.SQLITE_OPEN_READONLY | apsw.SQLITE_OPEN_URI)
     try:
         unit_id = str(_one(tab, "SELECT value FROM sync_state WHERE key = 'unit_id'"))
@@ -286,8 +259,7 @@ def _quarantine_round_trip(settings: Settings, tablet: Path, rng: random.Random)
                            f" VALUES ('{cid}', '{unit_id}', '{rid}', '2026-10-31', 'in_person', 'self', 1)"),
                    env=env, check=True, capture_output=True)
     subprocess.run(_laogan("tablet", "sync", "--dir", str(tablet)), env=env, check=True, capture_output=True)
-    conn = open_central(settings.db_path, create=False)
-    install_capture(conn)
+    conn = open_writer(settings.db_path, create=False)
     try:
         qid = _count(conn, "SELECT max(id) FROM quarantine WHERE status = 'held'")
         if not qid:
@@ -310,15 +282,15 @@ def _run_tablets(settings: Settings, url: str, plan: list[tuple[str, str, int]],
     for i, ((code, _name, k), enrol) in enumerate(zip(plan, codes, strict=True)):
         d = root / f"{code}-{k}"
         subprocess.run(_laogan("tablet", "init", "--dir", str(d), "--server", url, "--code", enrol,
-                               "--label", f"{code}-{k}"), env=_env(settings), check=True, capture_output=True)
+                               "--label", f"{code}-{k}"), env=child_env(settings), check=True, capture_output=True)
         args = ["tablet", "simulate", "--dir", str(d), "--days", str(days), "--seed", str(seed * 1000 + i)]
         if code in {p[0] for p in plan if p[2] == 1}:
             args.append("--contest")  # two tablets correct the same person's phone …
             if k == 1:  # … one of them loaded in the office, then out of reach all month
-                subprocess.run(_laogan("tablet", "sync", "--dir", str(d)), env=_env(settings), check=True,
+                subprocess.run(_laogan("tablet", "sync", "--dir", str(d)), env=child_env(settings), check=True,
                                capture_output=True)
                 args.append("--offline")
-        procs.append(subprocess.Popen(_laogan(*args), env=_env(settings), stdout=subprocess.PIPE,
+        procs.append(subprocess.Popen(_laogan(*args), env=child_env(settings), stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE))
         dirs.append(d)
     for p, d in zip(procs, dirs, strict=True):

@@ -16,8 +16,7 @@ from typing import TypeVar
 
 import apsw
 
-from server.db import open_central, open_reader
-from server.ledger import install_capture
+from server.db import open_reader, open_writer
 
 T = TypeVar("T")
 
@@ -31,8 +30,7 @@ class Writer:
         self._conn: apsw.Connection = self._pool.submit(self._open).result()
 
     def _open(self) -> apsw.Connection:
-        conn = open_central(self._path)
-        install_capture(conn)
+        conn = open_writer(self._path)
         return conn
 
     async def run(self, fn: Callable[[apsw.Connection], T]) -> T:

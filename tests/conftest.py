@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,11 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import apsw
-import httpx
 import pytest
 
-from server.db import open_central
-from server.ledger import install_capture, ledgered
+from server.db import open_writer
+from server.ledger import ledgered
+from server.process import free_port, wait_ready
 from server.serverkeys import init_server
 from server.settings import Settings
 
@@ -71,8 +69,7 @@ def make_db(tmp_path: Path, kind: str = "central", *, with_org: bool = True) -> 
     """The one database factory: a migrated central (optionally with :class:`Org`) or tablet DB."""
     path = tmp_path / f"{kind}.db"
     if kind == "central":
-        conn = open_central(path)
-        install_capture(conn)
+        conn = open_writer(path)
         if with_org:
             make_org(conn)
         conn.close()
@@ -90,17 +87,10 @@ def server_settings(tmp_path: Path) -> Settings:
     """Settings of a fresh server directory: central DB with :class:`Org`, and server keys."""
     settings = Settings().with_dir(tmp_path / "server")
     init_server(settings)
-    conn = open_central(settings.db_path)
-    install_capture(conn)
+    conn = open_writer(settings.db_path)
     make_org(conn)
     conn.close()
     return settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -121,19 +111,12 @@ def start_server(settings: Settings, log: Path, *, deadline_s: float = 30.0,
     proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], env=env,
                             stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + deadline_s
-    with httpx.Client(timeout=1.0) as http:
-        while time.monotonic() < end:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text(errors='replace')}")
-            try:
-                if http.get(url + "/v1/health").status_code == 200:
-                    return LiveServer(url, settings, proc, log)
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)  # polling interval while waiting for readiness, bounded by the deadline
-    proc.kill()
-    raise RuntimeError("server did not become ready before the deadline")
+    try:
+        wait_ready(url, proc, deadline_s=deadline_s)
+    except RuntimeError as exc:
+        proc.kill()
+        raise RuntimeError(f"{exc}: {log.read_text(errors='replace')}") from None
+    return LiveServer(url, settings, proc, log)
 
 
 def stop_server(server: LiveServer) -> None:

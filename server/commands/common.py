@@ -14,10 +14,7 @@ db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path
 
 
 def open_writer(db_path: Path | None = None) -> apsw.Connection:
-    """A write connection with the change-capture triggers, for ledgered admin commands."""
-    from server.db import open_central
-    from server.ledger import install_capture
+    """The existing central database (``--db`` or the settings'), opened for ledgered admin commands."""
+    from server import db
 
-    conn = open_central(db_path or load_settings().db_path, create=False)
-    install_capture(conn)
-    return conn
+    return db.open_writer(db_path or load_settings().db_path, create=False)

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import random
 
-import apsw
 import click
 
+from server.commands.common import open_writer
 from server.settings import load_settings
 from server.state import utc_now
-
-
-def _conn() -> apsw.Connection:
-    from server.db import open_central
-    from server.ledger import install_capture
-
-    conn = open_central(load_settings().db_path, create=False)
-    install_capture(conn)
-    return conn
 
 
 @click.group("device")
@@ -32,7 +23,7 @@ def enroll(unit_code: str) -> None:
     from server.devices import create_code
 
     settings = load_settings()
-    conn = _conn()
+    conn = open_writer()
     try:
         code = create_code(conn, unit_code, now=utc_now(), rng=random.SystemRandom(),
                            hours=settings.enrol_code_hours)
@@ -46,7 +37,7 @@ def list_() -> None:
     """List enrolled tablets with unit, state and last sync."""
     from server.devices import list_devices
 
-    conn = _conn()
+    conn = open_writer()
     try:
         rows = list_devices(conn)
     finally:
@@ -63,7 +54,7 @@ def revoke(device_id: str) -> None:
     """Revoke a tablet (吊销设备): its uploads are refused with 403 and kept in quarantine."""
     from server.devices import revoke as do_revoke
 
-    conn = _conn()
+    conn = open_writer()
     try:
         d = do_revoke(conn, device_id, now=utc_now())
     finally:

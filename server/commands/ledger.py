@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
+from server.commands.common import db_option
 from server.settings import load_settings
-
-_DB = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                   help="Central database file (default: LAOGAN_DB or var/central.db).")
 
 
 @click.group("ledger")
@@ -19,7 +17,7 @@ def ledger() -> None:
 
 
 @ledger.command("verify")
-@_DB
+@db_option
 @click.option("--pub", "pub_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Server Ed25519 public key file (32 raw bytes; default: the keys dir's sign.pub).")
 def verify(db_path: Path | None, pub_path: Path | None) -> None:
@@ -49,7 +47,7 @@ def verify(db_path: Path | None, pub_path: Path | None) -> None:
 
 
 @ledger.command("checkpoint")
-@_DB
+@db_option
 def checkpoint_cmd(db_path: Path | None) -> None:
     """Sign the current ledger head with the server's private key (签名检查点)."""
     from server.db import open_central
@@ -68,7 +66,7 @@ def checkpoint_cmd(db_path: Path | None) -> None:
 
 
 @ledger.command("rebuild")
-@_DB
+@db_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="New database file to write (must not exist).")
 def rebuild_cmd(db_path: Path | None, out: Path) -> None:
@@ -90,7 +88,7 @@ def db() -> None:
 
 
 @db.command("checksum")
-@_DB
+@db_option
 def checksum(db_path: Path | None) -> None:
     """Print a content hash per ledgered table (a rebuilt database must print the same)."""
     from server.db import open_reader

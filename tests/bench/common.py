@@ -23,8 +23,7 @@ import apsw
 from schema.keys import KeyPair, b64e
 from schema.tables import synced_tables
 from server import devices
-from server.db import open_central
-from server.ledger import install_capture
+from server.db import open_writer
 from server.serverkeys import init_server
 from server.settings import Settings
 from tests.conftest import NOW, LiveServer, start_server, stop_server
@@ -294,8 +293,7 @@ class Enrolled:
 def enrol(settings: Settings, unit_codes: Sequence[str], seed: int = 7) -> list[Enrolled]:
     """Enrol one device per unit code directly in the database (the server need not be running)."""
     rng = random.Random(seed)
-    conn = open_central(settings.db_path)
-    install_capture(conn)
+    conn = open_writer(settings.db_path)
     out = []
     try:
         for code in unit_codes:

@@ -24,9 +24,9 @@ import httpx
 
 from schema.auth import sign_request
 from schema.keys import KeyPair
-from server.db import open_central, open_reader
+from server.db import open_reader, open_writer
 from server.devices import scope_units
-from server.ledger import install_capture, ledgered
+from server.ledger import ledgered
 from server.pull import build_page
 from server.settings import Settings
 from tests.bench.changesets import units_by_size
@@ -51,8 +51,7 @@ def pull_ready(ctx: Ctx, profile: str, seed: int = SEED) -> Path:
     unit_id, code, _ = units_by_size(src)[0]
     dev = enrol(settings, [code])[0]
     dev.keys.save(root / "device")
-    conn = open_central(settings.db_path)
-    install_capture(conn)
+    conn = open_writer(settings.db_path)
     try:
         cursor = int(conn.execute("SELECT max(seq) FROM change_log").fetchone()[0])
         ids = [str(r[0]) for r in conn.execute(

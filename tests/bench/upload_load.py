@@ -18,7 +18,6 @@ import json
 import math
 import resource
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -31,6 +30,7 @@ import apsw
 import httpx
 
 from server.db import open_reader
+from server.process import free_port
 from server.serverkeys import load_server_keys
 from tests.bench.changesets import INSERT_MIX, Maker, UnitRows, load_unit, seal_upload, units_by_size
 from tests.bench.common import (
@@ -52,11 +52,6 @@ RATE_CAP = 2000
 """Envelopes are made for up to this many uploads per second over the run (a thread that runs out
 stops, and the result says so)."""
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wrk(url: str, seconds: int, bodies: Path | None, mode: str = "once", conns: int = TABLETS) -> dict[str, Any]:
@@ -81,7 +76,7 @@ def wrk(url: str, seconds: int, bodies: Path | None, mode: str = "once", conns: 
 
 @contextmanager
 def trivial_server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([python(), "-m", "tests.bench.trivial_server", str(port)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -18,8 +18,8 @@ from typing import Any
 
 import apsw
 
-from server.db import open_central
-from server.ledger import install_capture, ledgered
+from server.db import open_writer
+from server.ledger import ledgered
 from tests.conftest import Org, make_db, uid
 
 AS_OF = "2026-10"
@@ -56,8 +56,7 @@ def retiree(conn: apsw.Connection, n: int, unit: str, category: str, born: str, 
 
 @contextmanager
 def writer(path: Path) -> Iterator[apsw.Connection]:
-    conn = open_central(path)
-    install_capture(conn)
+    conn = open_writer(path)
     try:
         yield conn
     finally:

@@ -41,9 +41,9 @@ from schema.keys import KeyPair, load_public_keys
 from schema.migrations import migrate
 from schema.tables import synced_tables
 from server import devices
-from server.db import open_central, open_reader
-from server.ledger import install_capture
+from server.db import open_reader, open_writer
 from server.ledger_audit import table_checksums, verify
+from server.process import free_port
 from server.serverkeys import init_server
 from server.settings import Settings
 from sync.client import SyncClient
@@ -64,13 +64,6 @@ def real_now() -> datetime:
     return datetime.now(UTC)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def poll(what: str, ok: Callable[[], bool], deadline_s: float, interval: float = 0.01) -> None:
     """Wait until ``ok()`` is true; raise after ``deadline_s`` (no fixed sleeps)."""
@@ -88,16 +81,14 @@ def fresh_server(root: Path) -> Settings:
     """A server directory: central DB with the test org (:func:`tests.conftest.make_org`), keys."""
     settings = Settings().with_dir(root)
     init_server(settings)
-    conn = open_central(settings.db_path)
-    install_capture(conn)
+    conn = open_writer(settings.db_path)
     make_org(conn)
     conn.close()
     return settings
 
 
 def enrol_codes(settings: Settings, unit_codes: list[str], rng: random.Random) -> list[str]:
-    conn = open_central(settings.db_path, create=False)
-    install_capture(conn)
+    conn = open_writer(settings.db_path, create=False)
     try:
         return [devices.create_code(conn, code, now=real_now(), rng=rng) for code in unit_codes]
     finally:

@@ -12,9 +12,8 @@ import httpx
 
 from schema.keys import KeyPair
 from server import devices
-from server.db import open_central, open_reader
+from server.db import open_reader, open_writer
 from server.demo import unit_rows as demo_unit_rows
-from server.ledger import install_capture
 from sync.client import SyncClient
 from sync.store import TabletStore
 from tests.conftest import LiveServer
@@ -41,8 +40,7 @@ class Tablet:
 
 
 def enrol_code(server: LiveServer, unit_code: str, rng: random.Random) -> str:
-    conn = open_central(server.settings.db_path, create=False)
-    install_capture(conn)
+    conn = open_writer(server.settings.db_path, create=False)
     try:
         return devices.create_code(conn, unit_code, now=real_now(), rng=rng)
     finally:

@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server import supervisors
-from server.db import open_central, open_reader
-from server.ledger import install_capture
+from server.db import open_reader, open_writer
 from tests.conftest import LiveServer, Org, uid
 from tests.server.e2e import Tablet, make_tablet, real_now, server_view, tablet_view
 from tests.server.harness import RETIREE_COLS
@@ -100,8 +99,7 @@ def test_resolution_reaches_tablets(live_server: LiveServer, tmp_path: Path) -> 
         a1.client.sync()
         (receipt,) = a2.client.push()
         assert receipt.status == "conflicted"
-        conn = open_central(live_server.settings.db_path, create=False)
-        install_capture(conn)
+        conn = open_writer(live_server.settings.db_path, create=False)
         token = supervisors.add(conn, "zhang", now=real_now(), rng=random.Random(5))
         conn.close()
         auth = {"authorization": f"Bearer {token}"}

@@ -17,8 +17,7 @@ from schema.keys import KeyPair
 from schema.tables import table
 from schema.wire import ENVELOPE_MEDIA_TYPE
 from server import devices
-from server.db import open_central, open_reader
-from server.ledger import install_capture
+from server.db import open_reader, open_writer
 from sync.client import SyncClient
 from sync.errors import ServerRefused
 from sync.store import TabletStore
@@ -150,8 +149,7 @@ def test_flipped_bits_refused_before_anything_applied(live_server: LiveServer, t
 
 def test_revoked_device_gets_403(live_server: LiveServer, tablets: list[Tablet]) -> None:
     a1 = tablets[0]
-    conn = open_central(live_server.settings.db_path, create=False)
-    install_capture(conn)
+    conn = open_writer(live_server.settings.db_path, create=False)
     devices.revoke(conn, a1.device_id, now=real_now())
     conn.close()
     add_retiree(a1, 40)

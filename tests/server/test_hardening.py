@@ -29,9 +29,8 @@ from schema.keys import KeyPair, b64d
 from schema.wire import ENVELOPE_MEDIA_TYPE
 from server import devices, supervisors
 from server.app import create_app
-from server.db import open_central
+from server.db import open_writer
 from server.errors import ConfigError
-from server.ledger import install_capture
 from server.settings import Settings
 from sync.cli import tablet as tablet_cli
 from tests.conftest import REPO, LiveServer, Org, free_port, start_server, stop_server, uid
@@ -42,8 +41,7 @@ ORG = Org()
 
 
 def _writer(settings: Settings) -> apsw.Connection:
-    conn = open_central(settings.db_path, create=False)
-    install_capture(conn)
+    conn = open_writer(settings.db_path, create=False)
     return conn
 
 

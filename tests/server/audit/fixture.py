@@ -14,8 +14,8 @@ from pathlib import Path
 import apsw
 
 from server.audit import users
-from server.db import open_central
-from server.ledger import install_capture, ledgered
+from server.db import open_writer
+from server.ledger import ledgered
 from server.ledger_audit import checkpoint
 from server.serverkeys import init_server, load_server_keys
 from server.settings import Settings
@@ -220,8 +220,7 @@ def build_fixture(base: Path) -> Fixture:
     """Write the fixture's central database, keys and accounts under ``base``."""
     settings = Settings().with_dir(base / "server")
     init_server(settings)
-    conn = open_central(settings.db_path)
-    install_capture(conn)
+    conn = open_writer(settings.db_path)
     fx = Fixture(settings)
     try:
         make_org(conn, now=datetime(2026, 9, 1, tzinfo=UTC))

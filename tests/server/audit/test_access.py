@@ -17,8 +17,7 @@ from server.audit import users
 from server.audit.app import AuditApp
 from server.audit.masking import masked_views
 from server.audit.names import SESSION_COOKIE
-from server.db import open_central
-from server.ledger import install_capture
+from server.db import open_writer
 from tests.server.audit.conftest import Clock, file_digest, get, make_app, run
 from tests.server.audit.fixture import NOW, Fixture, R
 from tests.server.audit.walk import all_paths, leaks
@@ -210,8 +209,7 @@ def test_browser_login_session_revocation_and_logout(app: AuditApp, fx: Fixture,
             clock.at = NOW + timedelta(hours=9)  # the 8-hour session is over
             assert (await client.get("/central.json")).status_code == 401
             clock.at = NOW
-            conn = open_central(fx.db)
-            install_capture(conn)
+            conn = open_writer(fx.db)
             users.revoke(conn, "sam", now=NOW)
             conn.close()
             assert (await client.get("/central.json")).status_code == 401  # revocation ends the session at once
@@ -223,8 +221,7 @@ def test_browser_login_session_revocation_and_logout(app: AuditApp, fx: Fixture,
 
 
 def test_a_reissued_credential_ends_old_sessions(app: AuditApp, fx: Fixture) -> None:
-    conn = open_central(fx.db)
-    install_capture(conn)
+    conn = open_writer(fx.db)
     token = users.add(conn, "carol", "auditor", now=NOW, rng=random.Random(9))
     conn.close()
     cookie = app.plugin.ctx.auth.session_value(run(app.plugin.ctx.auth.check(*token.split(".", 1))))  # type: ignore[arg-type]

@@ -7,7 +7,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.process import wait_ready
 from tests.conftest import REPO, free_port
 from tests.server.audit.conftest import bearer, file_digest
 from tests.server.audit.fixture import Fixture
@@ -40,18 +40,12 @@ def start(fx: Fixture, work: Path, *, deadline_s: float = 30.0) -> LiveAudit:
     proc = subprocess.Popen([sys.executable, "-c", SERVE, "serve", "--port", str(port), "--work-dir", str(work)],
                             env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"audit serve exited with {proc.returncode}")
-        try:
-            if httpx.get(url + "/-/login", timeout=1.0).status_code == 200:
-                return LiveAudit(url, proc, work, work / "audit_log.db")
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)  # polling interval while waiting for readiness, bounded by the deadline
-    proc.kill()
-    raise RuntimeError("audit serve did not become ready before the deadline")
+    try:
+        wait_ready(url, proc, path="/-/login", deadline_s=deadline_s)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return LiveAudit(url, proc, work, work / "audit_log.db")
 
 
 def stop(live: LiveAudit) -> None:

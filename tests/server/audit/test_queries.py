@@ -19,8 +19,8 @@ from server.audit import users
 from server.audit.app import AuditApp
 from server.audit.queries import canned_queries
 from server.audit.sqlbits import ROLES
-from server.db import open_central
-from server.ledger import install_capture, ledgered
+from server.db import open_writer
+from server.ledger import ledgered
 from server.settings import Settings
 from tests.conftest import make_db, uid
 from tests.server.audit.conftest import Clock, get, make_app, run
@@ -174,8 +174,7 @@ def test_caseload(app: AuditApp, fx: Fixture) -> None:
 
 def test_caseload_over_33(tmp_path: Path, clock: Clock) -> None:
     path = make_db(tmp_path)
-    conn = open_central(path)
-    install_capture(conn)
+    conn = open_writer(path)
     with ledgered(conn, kind="import", actor="test", now=NOW):
         for n in (900, 901):
             conn.execute("INSERT INTO staff (id, unit_id, name, role, active) VALUES (?, ?, '周一', 'full_time', 1)",
