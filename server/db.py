@@ -54,6 +54,10 @@ def open_writer(path: Path | str, *, create: bool = True) -> apsw.Connection:
     tests) opens this way.
     """
     conn = open_central(path, create=create)
+    # Savepoint journals (a grouped upload is a SAVEPOINT in the writer's shared transaction) stay in
+    # memory rather than spilling to a temporary file. Set before the temporary triggers exist: a change
+    # of temp_store drops the temporary schema.
+    conn.execute("PRAGMA temp_store = MEMORY")
     install_capture(conn)
     return conn
 

@@ -10,6 +10,7 @@
     ├── SequenceConflict             an upload's sequence number is not the one expected (409)
     ├── PayloadTooLarge              a body over the configured limit (413)
     ├── RateLimited                  a device over its request rate (429, with Retry-After)
+    ├── WriteFailed                  a group commit failed; nothing of the request was kept (503)
     └── ConfigError                  the server cannot start as configured (not an HTTP error)
 
 ``schema.errors.SchemaError`` subclasses reaching the HTTP layer are client mistakes (400), except
@@ -88,6 +89,13 @@ class RateLimited(ServerError):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"too many requests from this device; retry after {retry_after:.1f} s")
         self.retry_after = retry_after
+
+
+class WriteFailed(ServerError):
+    """A shared (group) commit failed; nothing of the request was kept, and it may be retried."""
+
+    code = "write_failed"
+    status = 503
 
 
 class ConfigError(ServerError):

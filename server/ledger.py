@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import apsw
@@ -29,8 +30,10 @@ LEDGERED_MACHINE_TABLES = ("devices", "enrol_codes", "conflicts", "quarantine")
 """Server tables whose changes are captured in ledger effects too, so a rebuild restores them."""
 
 
+@cache
 def ledgered_tables() -> tuple[str, ...]:
-    """Every table whose changes a ledger entry's effect holds, in dependency order."""
+    """Every table whose changes a ledger entry's effect holds, in dependency order (the registry is
+    fixed for the life of the process, so this is computed once)."""
     return tuple(t.name for t in synced_tables()) + tuple(table(n).name for n in LEDGERED_MACHINE_TABLES)
 
 
@@ -51,6 +54,11 @@ def entry_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+class EffectNotExact(Exception):
+    """An assumed effect (see :func:`ledgered`) is not a changeset SQLite can re-encode; the caller
+    runs the write again with every table watched by the session."""
+
+
 @dataclass
 class LedgerTx:
     """What a ledgered transaction is writing; set ``summary`` before it ends."""
@@ -62,6 +70,8 @@ class LedgerTx:
     staff_id: str | None
     at: str
     summary: dict[str, Any] = field(default_factory=dict)
+    assumed_effect: bytes | None = None
+    """The effect on the ``assumed`` tables of :func:`ledgered`, supplied by the body (see there)."""
 
 
 def head(conn: apsw.Connection) -> tuple[int, str]:
@@ -153,14 +163,21 @@ def log_changes(conn: apsw.Connection, rows: Sequence[tuple[str, str, Any]]) -> 
 @contextmanager
 def ledgered(
     conn: apsw.Connection, *, kind: str, actor: str, now: datetime, device_id: str | None = None,
-    staff_id: str | None = None, captured_at: datetime | None = None,
+    staff_id: str | None = None, captured_at: datetime | None = None, assumed: frozenset[str] = frozenset(),
 ) -> Iterator[LedgerTx]:
     """A write transaction whose effect is appended to the ledger as one entry.
 
     The connection must have had :func:`install_capture` run on it. Raises whatever the body raises,
-    after rolling everything back (no ledger entry then).
+    after rolling everything back (no ledger entry then). Inside an open transaction (the writer's group
+    commit) it is a SAVEPOINT: its rollback undoes only this block, and the caller commits.
+
+    ``assumed``: tables the session does not watch, because the body knows their effect exactly and
+    sets ``tx.assumed_effect`` to it — a changeset that applied cleanly is its own effect (an upload's
+    fast path). The entry's effect is then that changeset followed by the session's capture of every
+    other table; the body must not change ``assumed`` tables in any other way.
     """
-    conn.execute("BEGIN IMMEDIATE")
+    nested = conn.in_transaction
+    conn.execute("SAVEPOINT ledgered" if nested else "BEGIN IMMEDIATE")
     try:
         last_id, prev_hash = head(conn)
         tx = LedgerTx(last_id + 1, kind, actor, device_id, staff_id, iso(now))
@@ -170,12 +187,20 @@ def ledgered(
         )
         session = apsw.Session(conn, "main")
         for name in ledgered_tables():
-            session.attach(name)
+            if name not in assumed:
+                session.attach(name)
         try:
             yield tx
             effect = session.changeset()
         finally:
             session.close()
+        if assumed:
+            if tx.assumed_effect is None:
+                raise RuntimeError("ledgered(assumed=...) ended without tx.assumed_effect")
+            try:  # also re-encodes the tablet's bytes the way SQLite writes changesets
+                effect = apsw.Changeset.concat(tx.assumed_effect, effect)
+            except apsw.Error:
+                raise EffectNotExact from None
         effect_sha = hashlib.sha256(effect).hexdigest()
         summary = canonical(tx.summary) if tx.summary else None
         h = entry_hash(
@@ -190,6 +215,7 @@ def ledgered(
         )
         conn.execute("UPDATE temp.ledger_ctx SET ledger_id = NULL, captured_at = NULL")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may have ended it already (I/O error, full disk)
+            conn.execute("ROLLBACK TO ledgered; RELEASE ledgered" if nested else "ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    conn.execute("RELEASE ledgered" if nested else "COMMIT")

@@ -73,6 +73,8 @@ class Outcome:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     merged_rows: int = 0
+    exact: bool = False
+    """A fast path applied the changeset cleanly: its effect is the changeset itself."""
 
     @property
     def status(self) -> str:
@@ -120,6 +122,8 @@ class Plan:
     log: list[tuple[str, str, Any]] = field(default_factory=list)
     tables: set[str] = field(default_factory=set)
     fast: bool = True
+    full_width: bool = True
+    """Every change carries all of its table's columns (a tablet on an older schema sends fewer)."""
 
     @property
     def inserts_only(self) -> bool:
@@ -156,6 +160,8 @@ def plan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> Plan
                 known = shapes[shape] = (t, si, counts.setdefault(t.name, {"insert": 0, "update": 0, "delete": 0}),
                                          seen.setdefault(t.name, set()))
                 out.tables.add(t.name)
+                if shape[1] != len(t.columns):
+                    out.full_width = False
             t, si, c, keys = known
             op = _OPS[ch.op]
             c[op] += 1
@@ -406,6 +412,18 @@ def _apply_direct(conn: apsw.Connection, changeset: bytes) -> None:
         raise NotClean from None
 
 
+def exact_tables(conn: apsw.Connection, p: Plan) -> frozenset[str]:
+    """The tables whose ledger effect will be the changeset itself, if a fast path applies it: all of
+    ``p.tables`` when a fast path will be tried, every change carries every column (so replaying the
+    changeset writes the same rows) and no trigger but the change_log ones can add writes to them;
+    else none. A fast path that then meets a conflict raises :class:`NotClean`, as always."""
+    if not (p.fast and p.full_width) or not capture_is_exact(conn, p.tables):
+        return frozenset()
+    if len(p.log) >= FAST_MIN_ROWS or (DIRECT_INSERTS and p.inserts_only):
+        return frozenset(p.tables)
+    return frozenset()
+
+
 def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str, counts: dict[str, dict[str, int]],
                     plan: Plan | None = None) -> Outcome:
     """Apply inside the caller's transaction; raises :class:`Refusal` (caller rolls back) on a
@@ -420,10 +438,10 @@ def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str
     if plan is not None and plan.fast:
         if len(plan.log) >= FAST_MIN_ROWS:
             if _apply_fast(conn, changeset, plan):
-                return Outcome(counts=counts)
+                return Outcome(counts=counts, exact=True)
         elif DIRECT_INSERTS and plan.inserts_only:
             _apply_direct(conn, changeset)
-            return Outcome(counts=counts)
+            return Outcome(counts=counts, exact=True)
     pending = _Pending()
     out = Outcome(counts=counts)
     try:

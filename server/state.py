@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from schema.keys import KeyPair
+from server.devices import SignKeyCache
 from server.ratelimit import RateLimiter
 from server.settings import Settings
 from server.writer import Readers, Writer
@@ -30,6 +31,7 @@ class Services:
     clock: Callable[[], datetime]
     rng: random.Random
     limiter: RateLimiter
+    sign_keys: SignKeyCache = field(default_factory=SignKeyCache)
 
     def close(self) -> None:
         self.readers.close()

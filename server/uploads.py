@@ -16,6 +16,8 @@ Order of checks (nothing is learned from the payload before the signature verifi
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import apsw
@@ -29,7 +31,7 @@ from schema.wire import Receipt, TableCounts
 from server import reconcile
 from server.devices import Device, get_device, scope_units
 from server.errors import Forbidden, SequenceConflict, Unauthorized
-from server.ledger import iso, ledgered
+from server.ledger import EffectNotExact, iso, ledgered
 from server.quarantine import Refusal, hold
 from server.values import encode_value
 
@@ -89,18 +91,66 @@ def _keep_refused(conn: apsw.Connection, *, device: Device, seq: int, now: datet
             hold(conn, upload_id=upload_id, device_id=device.id, seq=seq, refusal=refusal, now=now)
 
 
-def receive(conn: apsw.Connection, data: bytes, *, keys: KeyPair, now: datetime,
-            max_envelope: int = env.MAX_ENVELOPE, max_changeset: int = env.MAX_CHANGESET) -> Receipt:
-    """Handle one upload on the writer connection; returns its receipt or raises a 4xx error."""
+@dataclass(frozen=True)
+class Checked:
+    """An upload whose envelope parsed and whose signature verified, opened ahead of the writer.
+
+    ``changeset`` is None when the payload cannot be opened (``refusal`` says why) or is not needed
+    (a schema newer than ours is refused unopened).
+    """
+
+    data: bytes
+    parsed: env.Parsed
+    sha: str
+    changeset: bytes | None
+    refusal: Refusal | None
+
+
+def check(data: bytes, *, sign_pub: Callable[[str], bytes | None], keys: KeyPair,
+          max_envelope: int = env.MAX_ENVELOPE, max_changeset: int = env.MAX_CHANGESET) -> Checked:
+    """Steps 1–2 and the opening of step 5: pure computation, no database (runs off the writer).
+
+    ``sign_pub(device_id)`` gives the device's Ed25519 public key, or None for an unknown device.
+    """
     parsed = env.parse(data, max_envelope=max_envelope)
     h = parsed.header
     if h.kind != env.KIND_UPLOAD:
         raise EnvelopeError("envelope_malformed", "not an upload envelope")
-    device = get_device(conn, h.device_id)
-    if device is None:
+    pub = sign_pub(h.device_id)
+    if pub is None:
         raise Unauthorized("unknown device", code="unknown_device")
-    env.verify(parsed, ed25519_public_from_raw(device.sign_pub))
+    env.verify(parsed, ed25519_public_from_raw(pub))
     sha = hashlib.sha256(data).hexdigest()
+    if h.schema_version > SCHEMA_VERSION:
+        return Checked(data, parsed, sha, None, None)
+    try:
+        return Checked(data, parsed, sha, env.open_(parsed, keys.box_key, max_changeset=max_changeset), None)
+    except EnvelopeError:
+        return Checked(data, parsed, sha, None,
+                       Refusal("cannot_open", "无法解开上传内容", "the envelope payload cannot be opened"))
+
+
+def device_sign_pub(conn: apsw.Connection, device_id: str) -> bytes | None:
+    """A device's Ed25519 public key (it never changes once enrolled), or None."""
+    device = get_device(conn, device_id)
+    return None if device is None else device.sign_pub
+
+
+def receive(conn: apsw.Connection, data: bytes, *, keys: KeyPair, now: datetime,
+            max_envelope: int = env.MAX_ENVELOPE, max_changeset: int = env.MAX_CHANGESET) -> Receipt:
+    """Handle one upload on the writer connection; returns its receipt or raises a 4xx error."""
+    checked = check(data, sign_pub=lambda device_id: device_sign_pub(conn, device_id), keys=keys,
+                    max_envelope=max_envelope, max_changeset=max_changeset)
+    return record(conn, checked, now=now)
+
+
+def record(conn: apsw.Connection, checked: Checked, *, now: datetime) -> Receipt:
+    """Steps 3–5 on the writer connection, for an upload :func:`check` passed."""
+    h = checked.parsed.header
+    data, sha = checked.data, checked.sha
+    device = get_device(conn, h.device_id)
+    if device is None:  # removed since the check (a restore): as unknown
+        raise Unauthorized("unknown device", code="unknown_device")
     if device.revoked_at is not None:
         _keep_refused(conn, device=device, seq=h.seq, now=now, sha=sha, data=data,
                       refusal=Refusal("device_revoked", "设备已吊销", "device revoked"))
@@ -122,26 +172,26 @@ def receive(conn: apsw.Connection, data: bytes, *, keys: KeyPair, now: datetime,
             _keep_refused(conn, device=device, seq=h.seq, now=now, sha=sha, data=data, refusal=None)
         raise SequenceConflict(f"sequence gap: got {h.seq}, expected {device.next_seq}",
                                code="sequence_gap", expected_seq=device.next_seq)
-    return _accept(conn, parsed, data, sha, device, keys=keys, now=now, max_changeset=max_changeset)
+    return _accept(conn, checked, device, now=now)
 
 
-def _accept(conn: apsw.Connection, parsed: env.Parsed, data: bytes, sha: str, device: Device, *, keys: KeyPair,
-            now: datetime, max_changeset: int) -> Receipt:
-    h = parsed.header
+def _accept(conn: apsw.Connection, checked: Checked, device: Device, *, now: datetime) -> Receipt:
+    h = checked.parsed.header
+    data, sha = checked.data, checked.sha
     captured = datetime.fromtimestamp(min(max(h.created_at, 0), MAX_CREATED_AT), tz=UTC)
     try:
         if h.schema_version > SCHEMA_VERSION:
             raise Refusal("schema_newer", f"平板数据结构版本 {h.schema_version} 比服务器 {SCHEMA_VERSION} 新",
                           f"tablet schema version {h.schema_version} is newer than the server's {SCHEMA_VERSION}")
-        try:
-            changeset = env.open_(parsed, keys.box_key, max_changeset=max_changeset)
-        except EnvelopeError:
-            raise Refusal("cannot_open", "无法解开上传内容", "the envelope payload cannot be opened") from None
+        if checked.refusal is not None:
+            raise checked.refusal
+        changeset = checked.changeset
+        assert changeset is not None
         scope = frozenset(scope_units(conn, device.unit_id))
         try:
             return _ledgered_upload(conn, changeset, data, sha, device, h.seq, scope=scope, captured=captured,
                                     now=now, fast=True)
-        except reconcile.NotClean:  # a fast path met a conflict half-way; that transaction rolled back
+        except (reconcile.NotClean, EffectNotExact):  # a fast path met a conflict half-way; rolled back
             return _ledgered_upload(conn, changeset, data, sha, device, h.seq, scope=scope, captured=captured,
                                     now=now, fast=False)
     except Refusal as refusal:
@@ -151,12 +201,22 @@ def _accept(conn: apsw.Connection, parsed: env.Parsed, data: bytes, sha: str, de
 def _ledgered_upload(conn: apsw.Connection, changeset: bytes, data: bytes, sha: str, device: Device, seq: int, *,
                      scope: frozenset[str], captured: datetime, now: datetime, fast: bool) -> Receipt:
     """Reconcile and record one upload in one ledgered transaction (``fast``: pass the plan, so a clean
-    changeset may take a fast path; raises :class:`reconcile.NotClean`, rolled back, when it cannot)."""
+    changeset may take a fast path; raises :class:`reconcile.NotClean`, rolled back, when it cannot).
+
+    On a fast path the session does not watch the changeset's tables: a clean apply's effect on them is
+    the changeset itself, which the ledger entry records (followed by the session's capture of the
+    rest: the device's sequence number). Saves the session's per-row hook and its changeset pass."""
+    plan = reconcile.plan(changeset, conn, scope)  # reads only; a Refusal quarantines
+    counts = plan.counts
+    exact = reconcile.exact_tables(conn, plan) if fast else frozenset()
     with ledgered(conn, kind="upload", actor=f"device:{device.id}", now=now, device_id=device.id,
-                  captured_at=captured) as tx:
-        plan = reconcile.plan(changeset, conn, scope)
-        counts = plan.counts
-        outcome = reconcile.apply_changeset(conn, changeset, captured_at=iso(captured), counts=counts, plan=plan if fast else None)
+                  captured_at=captured, assumed=exact) as tx:
+        outcome = reconcile.apply_changeset(conn, changeset, captured_at=iso(captured), counts=counts,
+                                            plan=plan if fast else None)
+        if exact:
+            if not outcome.exact:
+                raise reconcile.NotClean  # applied some other way: capture it with the session instead
+            tx.assumed_effect = changeset
         upload_id = _store_upload(conn, device_id=device.id, seq=seq, now=now, captured_at=captured,
                                   sha=sha, data=data, status=outcome.status, ledger_id=tx.ledger_id)
         try:

@@ -3,45 +3,181 @@
 The writer owns the only read-write connection and runs every write on its own thread, one at a time
 (SQLite allows one writer anyway; queuing in Python avoids busy-waiting). Readers are read-only
 connections, one per reader thread.
+
+Group commit. A durable commit waits for the disk (``synchronous=FULL``: one fsync of the WAL, a few
+milliseconds here), and with one commit per request that wait caps the server at a few hundred writes a
+second however cheap the writes are. Jobs submitted with :meth:`Writer.run_grouped` are therefore run
+together: the writer takes every grouped job already queued (up to ``max_group``), opens one
+transaction, runs each job in turn — each job's own ledgered transaction becomes a SAVEPOINT inside it
+(:func:`server.ledger.ledgered` nests), so one job's refusal or error undoes only that job — and
+commits once. No job's result or error is handed back before that commit has returned, so a receipt
+is never sent for a write that is not on disk; if the commit fails, every job of the group fails with
+:class:`~server.errors.WriteFailed` and nothing of it is kept. Jobs arriving while a group commits form
+the next group, so groups grow with the load and a lone request waits for no one.
+
+A grouped job must make its writes inside ``ledgered`` blocks (which it does to be ledgered at all):
+writes outside one are kept or lost with the group, not with the job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import apsw
 
 from server.db import open_reader, open_writer
+from server.errors import WriteFailed
 
 T = TypeVar("T")
+log = logging.getLogger("laogan.writer")
+
+MAX_GROUP = 128
+"""At most this many jobs share one commit (bounds the latency one group adds to its last member)."""
+
+
+@dataclass
+class _Job:
+    fn: Callable[[apsw.Connection], Any]
+    grouped: bool
+    future: Future[Any] = field(default_factory=Future)
+
+
+@dataclass
+class GroupStats:
+    """Counters of the group commits so far (read by benchmarks and tests)."""
+
+    groups: int = 0
+    jobs: int = 0
+    largest: int = 0
+    failed: int = 0
 
 
 class Writer:
-    """Runs functions of the write connection on one dedicated thread."""
+    """Runs functions of the write connection on one dedicated thread, grouping commits."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_group: int = MAX_GROUP) -> None:
         self._path = path
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="laogan-writer")
-        self._conn: apsw.Connection = self._pool.submit(self._open).result()
+        self._max_group = max(1, max_group)
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.stats = GroupStats()
+        opened: Future[apsw.Connection] = Future()
+        self._thread = threading.Thread(target=self._main, args=(opened,), name="laogan-writer", daemon=True)
+        self._thread.start()
+        self._conn = opened.result()
 
-    def _open(self) -> apsw.Connection:
-        conn = open_writer(self._path)
-        return conn
+    # -- submitting -------------------------------------------------------------------------------
+    def submit(self, fn: Callable[[apsw.Connection], T], *, grouped: bool = False) -> Future[T]:
+        job = _Job(fn, grouped)
+        if not self._thread.is_alive():
+            raise RuntimeError("the writer is closed")
+        self._queue.put(job)
+        return job.future
 
     async def run(self, fn: Callable[[apsw.Connection], T]) -> T:
-        return await asyncio.wrap_future(self._pool.submit(fn, self._conn))
+        """Run ``fn`` alone (it manages its own transactions)."""
+        return await asyncio.wrap_future(self.submit(fn))
+
+    async def run_grouped(self, fn: Callable[[apsw.Connection], T]) -> T:
+        """Run ``fn`` inside a shared transaction committed with the jobs queued beside it."""
+        return await asyncio.wrap_future(self.submit(fn, grouped=True))
 
     def run_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
-        return self._pool.submit(fn, self._conn).result()
+        return self.submit(fn).result()
 
     def close(self) -> None:
-        self._pool.submit(self._conn.close).result()
-        self._pool.shutdown(wait=True)
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    # -- the writer thread ------------------------------------------------------------------------
+    def _main(self, opened: Future[apsw.Connection]) -> None:
+        try:
+            conn = open_writer(self._path)
+        except BaseException as exc:
+            opened.set_exception(exc)
+            return
+        opened.set_result(conn)
+        held: deque[_Job | None] = deque()
+        try:
+            while True:
+                job = held.popleft() if held else self._queue.get()
+                if job is None:
+                    break
+                if not job.grouped:
+                    self._alone(conn, job)
+                    continue
+                group = [job]
+                while len(group) < self._max_group:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None or not nxt.grouped:
+                        held.append(nxt)
+                        break
+                    group.append(nxt)
+                self._group(conn, group)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _alone(conn: apsw.Connection, job: _Job) -> None:
+        if not job.future.set_running_or_notify_cancel():
+            return
+        try:
+            job.future.set_result(job.fn(conn))
+        except BaseException as exc:
+            job.future.set_exception(exc)
+
+    def _group(self, conn: apsw.Connection, group: list[_Job]) -> None:
+        live = [j for j in group if j.future.set_running_or_notify_cancel()]
+        if not live:
+            return
+        outcomes: list[tuple[_Job, bool, Any]] = []
+        lost: str | None = None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except apsw.Error as exc:
+            lost = f"cannot begin ({type(exc).__name__})"
+        if lost is None:
+            for job in live:
+                try:
+                    outcomes.append((job, True, job.fn(conn)))
+                except BaseException as exc:
+                    outcomes.append((job, False, exc))
+                if not conn.in_transaction:  # SQLite ended the transaction (I/O error, full disk, …)
+                    lost = "the shared transaction was rolled back"
+                    break
+        if lost is None:
+            try:
+                conn.execute("COMMIT")
+            except apsw.Error as exc:
+                lost = f"commit failed ({type(exc).__name__})"
+        if lost is not None:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.error("group of %d writes not kept: %s", len(live), lost)
+            self.stats.failed += len(live)
+            for job in live:
+                job.future.set_exception(WriteFailed(f"write not kept: {lost}; retry"))
+            return
+        self.stats.groups += 1
+        self.stats.jobs += len(live)
+        self.stats.largest = max(self.stats.largest, len(live))
+        for job, ok, value in outcomes:
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
 
 
 class Readers:
