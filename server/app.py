@@ -55,7 +55,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        writer = Writer(settings.db_path)
+        writer = Writer(settings.db_path, cache_mib=settings.writer_cache_mib)
         readers = Readers(settings.db_path)
         limiter = RateLimiter(settings.device_rate_per_s, settings.device_burst)
         app.state.laogan = Services(settings, keys, writer, readers, clock, rng or random.SystemRandom(), limiter)

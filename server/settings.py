@@ -25,6 +25,9 @@ class Settings:
     device_rate_per_s: float = 20.0
     """Average requests per second allowed per device (0 turns limiting off)."""
     device_burst: int = 200
+    writer_cache_mib: int = 64
+    """Page cache of the writer connection. Uploads insert at random places in UUID-keyed indexes; with
+    group commit the cache survives from one upload to the next (measured: docs/benchmarks.md)."""
 
     def with_dir(self, data_dir: Path) -> Settings:
         """The same settings rooted at ``data_dir`` (db and keys inside it)."""
@@ -48,6 +51,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pull_page_rows=int(env.get("LAOGAN_PULL_PAGE_ROWS", base.pull_page_rows)),
         device_rate_per_s=float(env.get("LAOGAN_DEVICE_RATE_PER_S", base.device_rate_per_s)),
         device_burst=int(env.get("LAOGAN_DEVICE_BURST", base.device_burst)),
+        writer_cache_mib=int(env.get("LAOGAN_WRITER_CACHE_MIB", base.writer_cache_mib)),
     )
 
 

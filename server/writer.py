@@ -64,8 +64,9 @@ class GroupStats:
 class Writer:
     """Runs functions of the write connection on one dedicated thread, grouping commits."""
 
-    def __init__(self, path: Path, *, max_group: int = MAX_GROUP) -> None:
+    def __init__(self, path: Path, *, max_group: int = MAX_GROUP, cache_mib: int = 0) -> None:
         self._path = path
+        self._cache_mib = cache_mib
         self._max_group = max(1, max_group)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.stats = GroupStats()
@@ -102,6 +103,8 @@ class Writer:
     def _main(self, opened: Future[apsw.Connection]) -> None:
         try:
             conn = open_writer(self._path)
+            if self._cache_mib > 0:
+                conn.execute(f"PRAGMA cache_size = -{self._cache_mib * 1024}")
         except BaseException as exc:
             opened.set_exception(exc)
             return
