@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from schema.model import Column, Table
+from collections.abc import Iterable
+
+from schema.model import Column, Index, Table
 from schema.tables import DbKind
 
 _AUTOINCREMENT = {"ledger", "uploads", "change_log", "ledger_checkpoints", "quarantine", "conflicts"}
@@ -66,15 +68,24 @@ def create_table_sql(t: Table, kind: DbKind, version: int) -> str:
     return f"CREATE TABLE {_q(t.name)} (\n  {body}\n) STRICT"
 
 
-def index_sql(t: Table) -> list[str]:
+def index_name(t: Table, ix: Index) -> str:
+    return f"ix_{t.name}_{'_'.join(ix.columns)}"
+
+
+def index_sql(t: Table, indexes: Iterable[Index] | None = None) -> list[str]:
+    """``CREATE INDEX`` for ``indexes`` of ``t`` (default: every index the registry lists for it, whatever
+    its version and database kind; see :meth:`Index.present`)."""
     out: list[str] = []
-    for ix in t.indexes:
-        name = f"ix_{t.name}_{'_'.join(ix.columns)}"
+    for ix in t.indexes if indexes is None else indexes:
         unique = "UNIQUE " if ix.unique else ""
         cols = ", ".join(_q(c) for c in ix.columns)
         where = f" WHERE {ix.where}" if ix.where else ""
-        out.append(f"CREATE {unique}INDEX {_q(name)} ON {_q(t.name)} ({cols}){where}")
+        out.append(f"CREATE {unique}INDEX {_q(index_name(t, ix))} ON {_q(t.name)} ({cols}){where}")
     return out
+
+
+def drop_index_sql(t: Table, ix: Index) -> str:
+    return f"DROP INDEX IF EXISTS {_q(index_name(t, ix))}"
 
 
 def add_column_sql(t: Table, c: Column, kind: DbKind) -> str:

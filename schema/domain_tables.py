@@ -115,8 +115,12 @@ RETIREES = Table(
     "retirees", "离退休干部", "retirees",
     "服务数据库:离退休干部基本信息,患病、丧偶、独居等名单均为其视图。",
     _RETIREE_COLUMNS, sync="both", scope="unit_id",
-    indexes=(Index(("unit_id", "category")), Index(("id_number",), unique=True), Index(("caseworker_id",)),
-             Index(("unit_id", "deceased_on", "caseworker_id", "id"))),
+    indexes=(Index(("unit_id", "category")), Index(("id_number",), unique=True),
+             Index(("caseworker_id",), central_dropped_in=2),
+             Index(("unit_id", "deceased_on", "caseworker_id", "id")),
+             # the auditors' caseload (a caseworker's living retirees) and birthdays (六必访)
+             Index(("caseworker_id", "deceased_on", "unit_id"), added_in=2, central_only=True),
+             Index(("birth_date", "unit_id", "deceased_on", "id"), added_in=2, central_only=True)),
 )
 
 FAMILY = Table(
@@ -168,7 +172,9 @@ CONTACTS = Table(
     ),
     sync="both", scope="unit_id",
     indexes=(Index(("retiree_id", "contacted_on", "reached")),
-             Index(("unit_id", "contacted_on", "reached", "staff_id", "retiree_id"))),
+             Index(("unit_id", "contacted_on", "reached", "staff_id", "retiree_id"), central_dropped_in=2),
+             # the auditors' caseload: a staff member's contacts in a month
+             Index(("staff_id", "contacted_on", "unit_id", "retiree_id"), added_in=2, central_only=True)),
 )
 
 EVENTS = Table(
@@ -183,7 +189,8 @@ EVENTS = Table(
         text("notes", "情况说明", "notes", personal=True),
     ),
     sync="both", scope="unit_id",
-    indexes=(Index(("retiree_id", "occurred_on")), Index(("unit_id", "kind", "occurred_on"))),
+    indexes=(Index(("retiree_id", "occurred_on")), Index(("unit_id", "kind", "occurred_on"), central_dropped_in=2),
+             Index(("unit_id", "kind", "occurred_on", "retiree_id"), added_in=2, central_only=True)),
 )
 
 VISITS = Table(
@@ -203,7 +210,11 @@ VISITS = Table(
         text("notes", "走访情况", "notes", personal=True),
     ),
     sync="both", scope="unit_id",
-    indexes=(Index(("retiree_id", "visited_on", "kind")), Index(("unit_id", "visited_on")), Index(("event_id",))),
+    indexes=(Index(("retiree_id", "visited_on", "kind")), Index(("unit_id", "visited_on"), central_dropped_in=2),
+             Index(("event_id",)),
+             # the auditors' visit_kinds (per unit and month) and caseload (a staff member's visits)
+             Index(("unit_id", "visited_on", "kind", "policy_conveyed"), added_in=2, central_only=True),
+             Index(("staff_id", "visited_on", "unit_id", "retiree_id"), added_in=2, central_only=True)),
 )
 
 MUSTS = Table(
@@ -253,6 +264,9 @@ MENU = Table(
     indexes=(Index(("item",), unique=True),),
 )
 
+OPEN_ORDER = "status IN ('open', 'assigned')"
+"""An order still waiting to be fulfilled (the partial index on open orders, and the auditors' query)."""
+
 ORDERS = Table(
     "service_orders", "服务订单", "service orders",
     "离退休干部“订单”,工作人员“送单”:状态、承接人、完成日期、满意度。",
@@ -271,7 +285,11 @@ ORDERS = Table(
         text("notes", "备注", "notes", personal=True),
     ),
     sync="both", scope="unit_id",
-    indexes=(Index(("retiree_id",)), Index(("unit_id", "status", "requested_on")), Index(("unit_id", "item"))),
+    indexes=(Index(("retiree_id",)), Index(("unit_id", "status", "requested_on")), Index(("unit_id", "item")),
+             # the auditors' orders_overdue (open orders, oldest first) and menu_fulfilment (a month's orders)
+             Index(("requested_on", "id", "unit_id"), where=OPEN_ORDER, added_in=2, central_only=True),
+             Index(("unit_id", "requested_on", "item", "status", "fulfilled_on", "satisfaction"), added_in=2,
+                   central_only=True)),
 )
 
 MEMBERS = Table(

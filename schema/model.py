@@ -86,6 +86,20 @@ class Index:
     columns: tuple[str, ...]
     unique: bool = False
     where: str | None = None
+    added_in: int = 1
+    """Schema version whose migration creates it (an index, unlike a column, may be added later)."""
+    central_only: bool = False
+    """Only in the central database (indexes for the auditors' queries, which tablets never run)."""
+    central_dropped_in: int | None = None
+    """Schema version whose migration drops it from the central database (tablets keep it). It stays in
+    the registry because the older migrations, which never change, create it."""
+
+    def present(self, kind: str, version: int) -> bool:
+        """Whether a ``kind`` (``central`` or ``tablet``) database at schema ``version`` has this index."""
+        if self.added_in > version or (self.central_only and kind != "central"):
+            return False
+        dropped = self.central_dropped_in
+        return not (kind == "central" and dropped is not None and version >= dropped)
 
 
 @dataclass(frozen=True)

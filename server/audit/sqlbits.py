@@ -80,6 +80,13 @@ def in_scope(expr: str) -> str:
     return f"{expr} IN (SELECT id FROM scope)"
 
 
+def unit_in_scope(expr: str) -> str:
+    """Like :func:`in_scope`, but never used to look rows up (the unary ``+``): for queries that walk
+    ``units`` in code order, so that SQLite can stream rows in ``ORDER BY u.code, ...`` order and stop
+    at Datasette's row limit instead of evaluating and sorting the whole province first."""
+    return f"+{expr} IN (SELECT id FROM scope)"
+
+
 @dataclass(frozen=True)
 class Ident:
     """How people appear in a query's result, by role."""

@@ -20,6 +20,9 @@ from tests.conftest import uid
 SHIPPED = {
     ("central", 1): "8195bc5389c7f66b0f4ff18f18ee3c6559d65775318694c3f5a32eda4b3fcc4c",
     ("tablet", 1): "8662a74ce36bb6827bbb41351ad330c6ab41e3c68b5e0df2df1ae37ab13e0652",
+    # 2: indexes for the auditors' canned queries, central only (tablets: nothing but the version)
+    ("central", 2): "90a070bf83572ef24ad602d41497e84d408760ba91def1ae6d48a9ad5ea768e8",
+    ("tablet", 2): "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 }
 
 
@@ -45,6 +48,43 @@ def test_both_databases_from_the_same_definitions(kind: str, tmp_path: Path) -> 
     for t in tables_for(kind):  # type: ignore[arg-type]
         cols = [r[1] for r in conn.execute(f'PRAGMA table_info("{t.name}")')]
         assert cols == list(t.column_names()), t.name
+
+
+def _indexes(conn: apsw.Connection) -> set[tuple[str, str]]:
+    return {(str(r[0]), str(r[1])) for r in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+@pytest.mark.parametrize("kind", ["central", "tablet"])
+def test_indexes_added_later_reach_old_databases(kind: str) -> None:
+    """A database made at version 1 and migrated has exactly the indexes of one made at the latest version,
+    and those the registry says it has at that version."""
+    from schema.ddl import index_sql
+
+    old = apsw.Connection(":memory:")
+    migrate(old, kind, target=1)  # type: ignore[arg-type]
+    assert migrate(old, kind) == SCHEMA_VERSION - 1  # type: ignore[arg-type]
+    new = apsw.Connection(":memory:")
+    migrate(new, kind)  # type: ignore[arg-type]
+    assert _indexes(old) == _indexes(new)
+    want = {s for t in tables_for(kind)  # type: ignore[arg-type]
+            for s in index_sql(t, [ix for ix in t.indexes if ix.present(kind, SCHEMA_VERSION)])}
+    assert {sql for _, sql in _indexes(new)} == want
+
+
+def test_audit_indexes_are_central_only() -> None:
+    """Migration 2 adds the auditors' indexes to the central database and leaves tablets as they were."""
+    assert migration_sql("tablet", 2) == []
+    central = migration_sql("central", 2)
+    assert central and all(s.startswith(("CREATE INDEX", "DROP INDEX IF EXISTS")) for s in central)
+    conn = apsw.Connection(":memory:")
+    migrate(conn, "central")
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_service_orders_requested_on_id_unit_id" in names and "ix_retirees_caseworker_id" not in names
+    tablet = apsw.Connection(":memory:")
+    migrate(tablet, "tablet")
+    names = {r[0] for r in tablet.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_retirees_caseworker_id" in names and "ix_service_orders_requested_on_id_unit_id" not in names
 
 
 def test_synced_tables_identical_on_both_sides(tmp_path: Path) -> None:
