@@ -4,6 +4,7 @@
   holds exactly one, owned by :class:`server.writer.Writer`; CLI commands open their own when the
   server is not running.
 * :func:`open_writer` — the same, with the change-capture triggers ledgered writes need.
+* :func:`open_checkpointer` — a read-write connection that only checkpoints the WAL.
 * :func:`open_reader` — a read-only connection (``mode=ro``) for queries that must never write.
 * :func:`open_sqlite3_readonly` — a stdlib ``sqlite3`` read-only connection, for sqlite-utils and
   reports (apsw and sqlite3 connections are never mixed).
@@ -59,6 +60,17 @@ def open_writer(path: Path | str, *, create: bool = True) -> apsw.Connection:
     # of temp_store drops the temporary schema.
     conn.execute("PRAGMA temp_store = MEMORY")
     install_capture(conn)
+    return conn
+
+
+def open_checkpointer(path: Path | str) -> apsw.Connection:
+    """A read-write connection that only ever checkpoints the WAL (:class:`server.writer.Checkpointer`);
+    it neither migrates nor writes rows."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no central database at {p}")
+    conn = apsw.Connection(str(p))
+    conn.setbusytimeout(BUSY_TIMEOUT_MS)
     return conn
 
 

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 import apsw
 
-from server.db import open_reader, open_writer
+from server.db import open_checkpointer, open_reader, open_writer
 from server.errors import WriteFailed
 
 T = TypeVar("T")
@@ -42,6 +42,8 @@ log = logging.getLogger("laogan.writer")
 
 MAX_GROUP = 128
 """At most this many jobs share one commit (bounds the latency one group adds to its last member)."""
+CHECKPOINT_PAGES = 1000
+"""WAL size (pages) past which the checkpointer thread copies it back into the database file."""
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Writer:
         self.stats = GroupStats()
         opened: Future[apsw.Connection] = Future()
         self._thread = threading.Thread(target=self._main, args=(opened,), name="laogan-writer", daemon=True)
+        self._checkpoints: Checkpointer | None = None
         self._thread.start()
         self._conn = opened.result()
 
@@ -94,10 +97,17 @@ class Writer:
     def run_sync(self, fn: Callable[[apsw.Connection], T]) -> T:
         return self.submit(fn).result()
 
+    @property
+    def checkpoints(self) -> int:
+        """How many WAL checkpoints the checkpointer thread has run."""
+        return 0 if self._checkpoints is None else self._checkpoints.runs
+
     def close(self) -> None:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
 
     # -- the writer thread ------------------------------------------------------------------------
     def _main(self, opened: Future[apsw.Connection]) -> None:
@@ -105,6 +115,8 @@ class Writer:
             conn = open_writer(self._path)
             if self._cache_mib > 0:
                 conn.execute(f"PRAGMA cache_size = -{self._cache_mib * 1024}")
+            self._checkpoints = Checkpointer(self._path)
+            conn.set_wal_hook(self._checkpoints.wal_hook)  # replaces SQLite's automatic checkpoint
         except BaseException as exc:
             opened.set_exception(exc)
             return
@@ -181,6 +193,49 @@ class Writer:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
+
+
+class Checkpointer:
+    """Copies the WAL back into the database file on its own thread and connection.
+
+    SQLite's automatic checkpoint runs inside the COMMIT that crosses the threshold, so the writer
+    would wait for the database file's writes and fsync as well as its own. Here the writer's WAL hook
+    only wakes this thread, which runs PASSIVE checkpoints (never waiting for readers or the writer);
+    SQLite restarts the WAL from the beginning once a checkpoint has copied all of it.
+    """
+
+    def __init__(self, path: Path, *, pages: int = CHECKPOINT_PAGES) -> None:
+        self._pages = pages
+        self._wake = threading.Event()
+        self._stop = False
+        self.runs = 0
+        self._conn = open_checkpointer(path)
+        self._thread = threading.Thread(target=self._main, name="laogan-checkpoint", daemon=True)
+        self._thread.start()
+
+    def wal_hook(self, _conn: apsw.Connection, _db: str, pages: int) -> int:
+        if pages >= self._pages:
+            self._wake.set()
+        return apsw.SQLITE_OK
+
+    def _main(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop:
+                return
+            try:
+                self._conn.wal_checkpoint(mode=apsw.SQLITE_CHECKPOINT_PASSIVE)
+                self.runs += 1
+            except apsw.Error as exc:  # busy or I/O: the next wake-up tries again
+                log.warning("checkpoint failed: %s", type(exc).__name__)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._stop = True
+            self._wake.set()
+            self._thread.join()
+        self._conn.close()
 
 
 class Readers:

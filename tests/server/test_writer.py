@@ -4,6 +4,7 @@ and a failed commit keeps nothing of its group (every job told so)."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,28 @@ def test_a_lone_grouped_job_is_not_held_back(tmp_path: Path) -> None:
         writer.close()
     with pytest.raises(RuntimeError):
         writer.submit(lambda c: None)
+
+
+def test_the_wal_is_checkpointed_beside_the_writer(tmp_path: Path) -> None:
+    """Past the threshold the checkpointer thread, not the committing writer, copies the WAL back."""
+    path = make_db(tmp_path)
+    conn = apsw.Connection(str(path))
+    conn.execute("CREATE TABLE probe_blob (x BLOB)")
+    conn.close()
+    writer = Writer(path)
+    try:
+        assert writer.checkpoints == 0
+        for n in range(6):  # 6 MiB of pages: past 1,000 pages of WAL
+            writer.submit(lambda c, n=n: c.execute("INSERT INTO probe_blob VALUES (?)", (bytes([n]) * 2**20,)),
+                          grouped=True).result(30)
+        deadline = time.monotonic() + 30
+        while writer.checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert writer.checkpoints >= 1
+    finally:
+        writer.close()
+    check = apsw.Connection(str(path))
+    try:
+        assert check.execute("SELECT count(*), sum(length(x)) FROM probe_blob").fetchone() == (6, 6 * 2**20)
+    finally:
+        check.close()
