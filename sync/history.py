@@ -18,6 +18,8 @@ from sync.changesets import as_text
 
 HISTORY_SOURCES: Mapping[str, str] = MappingProxyType({"retirees": "id", "family_contacts": "retiree_id"})
 """Tables whose edits are kept as history -> the column naming the retiree the row belongs to."""
+HISTORY_TABLE = "roster_history"
+"""The table the history rows go to."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,10 @@ def derive(
         if row is None:  # pragma: no cover - a net UPDATE always leaves its row in place
             continue
         unit_id, retiree_id = str(row[0]), str(row[1])
+        pk = change.pk_columns  # a new object on every access: read it once
+        no_change = apsw.no_change
         for i, value in enumerate(new):
-            if i in change.pk_columns or value is apsw.no_change:
+            if value is no_change or i in pk:
                 continue
             out.append(HistoryRow(unit_id, retiree_id, _field_name(change.name, names[i]),
                                   as_text(old[i]), as_text(value)))

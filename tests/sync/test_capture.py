@@ -187,10 +187,12 @@ def test_roster_history_is_append_only(store: TabletStore, seeded: Seed, sql: st
     "PRAGMA journal_mode = DELETE", "CREATE INDEX ix ON contacts (notes)",
 ])
 def test_statements_that_would_escape_the_capture_are_refused(store: TabletStore, seeded: Seed, sql: str) -> None:
+    version = store.schema_version()
     with pytest.raises(errors.StatementNotAllowed), store.capture() as conn:
         conn.execute(sql)
     assert store.conn.getautocommit()
-    assert store.schema_version() == 1
+    assert store.schema_version() == version
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_temp_tables_savepoints_and_introspection_are_allowed(store: TabletStore, seeded: Seed) -> None:
