@@ -129,6 +129,7 @@ def resolve(conn: apsw.Connection, conflict_id: int, *, choice: str, value: Any 
     try:
         with ledgered(conn, kind="resolution", actor=actor, now=now, device_id=c.device_id) as tx:
             chosen = _apply(conn, c, choice, value)
+            tx.touch(c.tbl, c.row_id)  # tablets hear of the resolution even when it confirms their row
             conn.execute(
                 "UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_value = ?, resolved_by = ?,"
                 " resolved_at = ? WHERE id = ?", (choice, encode_value(chosen), actor, iso(now), conflict_id))

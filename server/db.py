@@ -3,7 +3,7 @@
 * :func:`open_central` — a read-write apsw connection (WAL, foreign keys on, migrated). The server
   holds exactly one, owned by :class:`server.writer.Writer`; CLI commands open their own when the
   server is not running.
-* :func:`open_writer` — the same, with the change-capture triggers ledgered writes need.
+* :func:`open_writer` — the same, set up for ledgered writes.
 * :func:`open_checkpointer` — a read-write connection that only checkpoints the WAL.
 * :func:`open_reader` — a read-only connection (``mode=ro``) for queries that must never write.
 * :func:`open_sqlite3_readonly` — a stdlib ``sqlite3`` read-only connection, for sqlite-utils and
@@ -19,7 +19,6 @@ from pathlib import Path
 import apsw
 
 from schema.migrations import migrate
-from server.ledger import install_capture
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -49,17 +48,15 @@ def open_central(path: Path | str, *, create: bool = True) -> apsw.Connection:
 
 
 def open_writer(path: Path | str, *, create: bool = True) -> apsw.Connection:
-    """:func:`open_central` plus the change-capture triggers that :func:`server.ledger.ledgered` needs.
+    """:func:`open_central` set up for writing through :func:`server.ledger.ledgered`.
 
     Every connection that writes through ``ledgered`` (the server's writer, admin commands, the demo,
     tests) opens this way.
     """
     conn = open_central(path, create=create)
     # Savepoint journals (a grouped upload is a SAVEPOINT in the writer's shared transaction) stay in
-    # memory rather than spilling to a temporary file. Set before the temporary triggers exist: a change
-    # of temp_store drops the temporary schema.
+    # memory rather than spilling to a temporary file.
     conn.execute("PRAGMA temp_store = MEMORY")
-    install_capture(conn)
     return conn
 
 

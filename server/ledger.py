@@ -1,8 +1,9 @@
 """The append-only, hash-chained ledger, and the ledgered write transaction.
 
 Every change to the central database happens inside :func:`ledgered`: it opens a write transaction,
-captures the effect on the synced tables with an apsw session, and appends one ledger entry holding
-that effect (a SQLite changeset) and committing to the previous entry's hash. Replaying the effects in
+captures the effect on the synced tables with an apsw session, logs the changed rows to
+``change_log`` (what pulls and provenance read) from that effect, and appends one ledger entry holding
+the effect (a SQLite changeset) and committing to the previous entry's hash. Replaying the effects in
 order rebuilds the synced tables; recomputing the hashes proves nothing was edited.
 
 Entry hash = SHA-256 of the canonical JSON of
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,6 @@ from typing import Any
 
 import apsw
 
-from schema.model import Table
 from schema.tables import synced_tables, table
 
 GENESIS_HASH = "0" * 64
@@ -72,6 +72,25 @@ class LedgerTx:
     summary: dict[str, Any] = field(default_factory=dict)
     assumed_effect: bytes | None = None
     """The effect on the ``assumed`` tables of :func:`ledgered`, supplied by the body (see there)."""
+    assumed_log: Sequence[tuple[str, str, Any]] | None = None
+    """The change_log rows of ``assumed_effect``, in order."""
+    touched: list[tuple[str, str]] = field(default_factory=list)
+    """(table, row id) to log even when unchanged (see :meth:`touch`)."""
+    _finish: Callable[[], bytes] | None = field(default=None, repr=False)
+    _effect: bytes | None = field(default=None, repr=False)
+
+    def touch(self, tbl: str, row_id: str) -> None:
+        """Send this row to its unit's tablets on their next pull even if this transaction leaves it
+        as it was (a conflict resolution that confirms the provisional winner)."""
+        self.touched.append((tbl, row_id))
+
+    def finish_effect(self) -> bytes:
+        """Capture the effect now and write its ``change_log`` rows (so ``max(seq)`` includes them).
+        The body must not change ledgered tables after this; it may still write others (``uploads``)."""
+        if self._effect is None:
+            assert self._finish is not None
+            self._effect = self._finish()
+        return self._effect
 
 
 def head(conn: apsw.Connection) -> tuple[int, str]:
@@ -79,85 +98,92 @@ def head(conn: apsw.Connection) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
-_LOG_INSERT = "INSERT INTO main.change_log (tbl, row_id, unit_id, ledger_id, captured_at)"
-_LOG_CTX = "(SELECT ledger_id FROM temp.ledger_ctx), (SELECT captured_at FROM temp.ledger_ctx)"
+_LOG_INSERT = ("INSERT INTO main.change_log (tbl, row_id, unit_id, ledger_id, captured_at)"
+               " VALUES (?, ?, ?, ?, ?)")
+LogRow = tuple[str, str, Any]
+"""A ``change_log`` entry before numbering: (table, row id, unit)."""
 
 
-def _trigger_names(name: str) -> tuple[str, str, str]:
-    return f"cl_{name}_i", f"cl_{name}_u", f"cl_{name}_d"
+@cache
+def _logged() -> dict[str, tuple[int, str]]:
+    """Synced table -> (index of its unit column or -1, the statement reading a row's unit)."""
+    return {t.name: (t.column_names().index(t.scope) if t.scope else -1,
+                     f'SELECT "{t.scope}" FROM main."{t.name}" WHERE "{t.pk}" = ?') for t in synced_tables()}
 
 
-def _trigger_sql(t: Table) -> str:
-    """The three ``change_log`` triggers of one synced table (insert, update, delete)."""
-    scope_new = f"NEW.{t.scope}" if t.scope else "NULL"
-    scope_old = f"OLD.{t.scope}" if t.scope else "NULL"
-    ins, ctx = _LOG_INSERT, _LOG_CTX
-    i, u, d = _trigger_names(t.name)
-    return (
-        f"CREATE TEMP TRIGGER IF NOT EXISTS {i} AFTER INSERT ON main.{t.name} BEGIN "
-        f"{ins} VALUES ('{t.name}', NEW.id, {scope_new}, {ctx}); END;"
-        f"CREATE TEMP TRIGGER IF NOT EXISTS {u} AFTER UPDATE ON main.{t.name} BEGIN "
-        f"{ins} VALUES ('{t.name}', NEW.id, {scope_new}, {ctx}); "
-        f"{ins} SELECT '{t.name}', OLD.id, {scope_old}, {ctx} WHERE {scope_old} IS NOT {scope_new}; END;"
-        f"CREATE TEMP TRIGGER IF NOT EXISTS {d} AFTER DELETE ON main.{t.name} BEGIN "
-        f"{ins} VALUES ('{t.name}', OLD.id, {scope_old}, {ctx}); END;"
-    )
+def effect_log(conn: apsw.Connection, effect: bytes) -> list[LogRow]:
+    """The ``change_log`` rows of an effect: one per changed row of a synced table, with its unit —
+    for a row that moved between units, the unit after and then the unit before (so tablets of both
+    hear of it). An update that leaves the unit alone does not carry it: it is read from the row."""
+    logged = _logged()
+    no_change = apsw.no_change
+    rows: list[LogRow] = []
+    for ch in apsw.Changeset.iter(effect):
+        spec = logged.get(ch.name)
+        if spec is None:
+            continue
+        si, read_unit = spec
+        pk = min(ch.pk_columns, default=0)
+        if ch.op == "INSERT":
+            new = ch.new
+            assert new is not None
+            rows.append((ch.name, str(new[pk]), new[si] if si >= 0 else None))
+        elif ch.op == "DELETE":
+            old = ch.old
+            assert old is not None
+            rows.append((ch.name, str(old[pk]), old[si] if si >= 0 else None))
+        else:
+            old, new = ch.old, ch.new
+            assert old is not None and new is not None
+            key = str(old[pk])
+            if si < 0:
+                rows.append((ch.name, key, None))
+                continue
+            after, before = new[si], old[si]
+            if after is no_change:
+                got = conn.execute(read_unit, (old[pk],)).fetchone()
+                rows.append((ch.name, key, got[0] if got else None))
+            else:
+                rows.append((ch.name, key, after))
+                if before is not no_change and before != after:
+                    rows.append((ch.name, key, before))
+    return rows
 
 
-def install_capture(conn: apsw.Connection) -> None:
-    """Temporary triggers that log every change of a synced table to ``change_log``.
+def _touched_log(conn: apsw.Connection, touched: Iterable[tuple[str, str]], logged: set[tuple[str, str]]) -> list[LogRow]:
+    """Log rows for touched rows not already logged, with their current unit (a row that is gone is
+    left out: its deletion is in the effect, so already logged)."""
+    out: list[LogRow] = []
+    specs = _logged()
+    for tbl, row_id in touched:
+        spec = specs.get(tbl)
+        if spec is None or (tbl, row_id) in logged:
+            continue
+        got = conn.execute(spec[1], (row_id,)).fetchone() if spec[0] >= 0 else (None,)
+        if got is not None:
+            out.append((tbl, row_id, got[0]))
+            logged.add((tbl, row_id))
+    return out
 
-    They read the ledger entry and capture time from ``temp.ledger_ctx``; only the writer connection
-    has them, and every central write goes through the writer.
-    """
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS ledger_ctx (ledger_id INTEGER, captured_at TEXT);"
-        "DELETE FROM temp.ledger_ctx; INSERT INTO temp.ledger_ctx VALUES (NULL, NULL);"
-    )
-    for t in synced_tables():
-        conn.execute(_trigger_sql(t))
+
+def log_changes(conn: apsw.Connection, rows: Sequence[LogRow], *, ledger_id: int, captured_at: str) -> None:
+    """Append ``change_log`` rows, in order, for ledger entry ``ledger_id``."""
+    conn.executemany(_LOG_INSERT, ((t, r, u, ledger_id, captured_at) for t, r, u in rows))
 
 
-def capture_is_exact(conn: apsw.Connection, tables: Iterable[str]) -> bool:
-    """True when each of ``tables`` has exactly this module's three ``change_log`` triggers and no
-    other trigger (main or temp): then :func:`log_changes` after a trigger-less write of those tables
-    records exactly what the triggers would have."""
+def no_triggers(conn: apsw.Connection, tables: Iterable[str]) -> bool:
+    """True when none of ``tables`` has a trigger (main or temp): then a clean apply of a changeset
+    to them changes exactly the rows it names, and the changeset is its own effect."""
     names = sorted(set(tables))
     if not names:
         return True
     marks = ",".join("?" * len(names))
     found = conn.execute(
-        f"SELECT name FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name IN ({marks})"
-        f" UNION ALL SELECT name FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})",
+        f"SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name IN ({marks})"
+        f" UNION ALL SELECT 1 FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks}) LIMIT 1",
         (*names, *names),
-    ).fetchall()
-    return sorted(str(r[0]) for r in found) == sorted(n for name in names for n in _trigger_names(name))
-
-
-@contextmanager
-def capture_paused(conn: apsw.Connection, tables: Iterable[str]) -> Iterator[None]:
-    """Drop the ``change_log`` triggers of ``tables`` for the block, then create them again.
-
-    For bulk writes whose change_log rows the caller records itself with :func:`log_changes`: an
-    AFTER trigger costs SQLite about as much per row as the row itself, even when it does nothing.
-    Call inside a transaction (a SAVEPOINT the caller can roll back to): the drop and the create are
-    transactional, so a rollback also restores the triggers.
-    """
-    ts = [table(n) for n in sorted(set(tables))]
-    for t in ts:
-        for name in _trigger_names(t.name):
-            conn.execute(f"DROP TRIGGER temp.{name}")
-    try:
-        yield
-    finally:
-        for t in ts:
-            conn.execute(_trigger_sql(t))
-
-
-def log_changes(conn: apsw.Connection, rows: Sequence[tuple[str, str, Any]]) -> None:
-    """Append ``(tbl, row_id, unit_id)`` rows to ``change_log`` exactly as the triggers do (ledger entry
-    and capture time from ``temp.ledger_ctx``), in order."""
-    conn.executemany(f"{_LOG_INSERT} VALUES (?, ?, ?, {_LOG_CTX})", rows)
+    ).fetchone()
+    return found is None
 
 
 @contextmanager
@@ -167,40 +193,54 @@ def ledgered(
 ) -> Iterator[LedgerTx]:
     """A write transaction whose effect is appended to the ledger as one entry.
 
-    The connection must have had :func:`install_capture` run on it. Raises whatever the body raises,
-    after rolling everything back (no ledger entry then). Inside an open transaction (the writer's group
-    commit) it is a SAVEPOINT: its rollback undoes only this block, and the caller commits.
+    An apsw session captures the effect on every ledgered table; at the end (or at
+    :meth:`LedgerTx.finish_effect`) the effect's synced rows go to ``change_log`` (see
+    :func:`effect_log`) — no triggers: an AFTER trigger costs SQLite about as much per row as the row.
+    Raises whatever the body raises, after rolling everything back (no ledger entry then). Inside an
+    open transaction (the writer's group commit) it is a SAVEPOINT: its rollback undoes only this
+    block, and the caller commits.
 
     ``assumed``: tables the session does not watch, because the body knows their effect exactly and
-    sets ``tx.assumed_effect`` to it — a changeset that applied cleanly is its own effect (an upload's
-    fast path). The entry's effect is then that changeset followed by the session's capture of every
-    other table; the body must not change ``assumed`` tables in any other way.
+    sets ``tx.assumed_effect`` to it, with ``tx.assumed_log`` its change_log rows — a changeset that
+    applied cleanly to tables without triggers is its own effect (an upload's fast path). The entry's
+    effect is then that changeset followed by the session's capture of every other table; the body
+    must not change ``assumed`` tables in any other way.
     """
     nested = conn.in_transaction
     conn.execute("SAVEPOINT ledgered" if nested else "BEGIN IMMEDIATE")
     try:
         last_id, prev_hash = head(conn)
         tx = LedgerTx(last_id + 1, kind, actor, device_id, staff_id, iso(now))
-        conn.execute(
-            "UPDATE temp.ledger_ctx SET ledger_id = ?, captured_at = ?",
-            (tx.ledger_id, iso(captured_at or now)),
-        )
+        logged_at = iso(captured_at or now)
         session = apsw.Session(conn, "main")
         for name in ledgered_tables():
             if name not in assumed:
                 session.attach(name)
+
+        def finish() -> bytes:
+            watched = session.changeset()
+            session.close()
+            rows = effect_log(conn, watched) if watched else []
+            effect = watched
+            if assumed:
+                if tx.assumed_effect is None or tx.assumed_log is None:
+                    raise RuntimeError("ledgered(assumed=...) ended without tx.assumed_effect and assumed_log")
+                try:  # also re-encodes the tablet's bytes the way SQLite writes changesets
+                    effect = apsw.Changeset.concat(tx.assumed_effect, watched)
+                except apsw.Error:
+                    raise EffectNotExact from None
+                rows = [*tx.assumed_log, *rows]
+            if tx.touched:
+                rows += _touched_log(conn, tx.touched, {(t, r) for t, r, _ in rows})
+            log_changes(conn, rows, ledger_id=tx.ledger_id, captured_at=logged_at)
+            return effect
+
+        tx._finish = finish
         try:
             yield tx
-            effect = session.changeset()
+            effect = tx.finish_effect()
         finally:
             session.close()
-        if assumed:
-            if tx.assumed_effect is None:
-                raise RuntimeError("ledgered(assumed=...) ended without tx.assumed_effect")
-            try:  # also re-encodes the tablet's bytes the way SQLite writes changesets
-                effect = apsw.Changeset.concat(tx.assumed_effect, effect)
-            except apsw.Error:
-                raise EffectNotExact from None
         effect_sha = hashlib.sha256(effect).hexdigest()
         summary = canonical(tx.summary) if tx.summary else None
         h = entry_hash(
@@ -213,7 +253,6 @@ def ledgered(
             (tx.ledger_id, tx.at, tx.kind, tx.actor, tx.device_id, tx.staff_id, summary,
              effect if effect else None, effect_sha, prev_hash, h),
         )
-        conn.execute("UPDATE temp.ledger_ctx SET ledger_id = NULL, captured_at = NULL")
     except BaseException:
         if conn.in_transaction:  # SQLite may have ended it already (I/O error, full disk)
             conn.execute("ROLLBACK TO ledgered; RELEASE ledgered" if nested else "ROLLBACK")

@@ -31,7 +31,7 @@ from schema.model import Table
 from schema.tables import table as registry_table
 from server.changeset_plan import Plan, plan, scan
 from server.conflicts import already_settled
-from server.ledger import capture_is_exact, capture_paused, log_changes
+from server.ledger import no_triggers
 from server.quarantine import Refusal
 
 _DATA = apsw.SQLITE_CHANGESET_DATA
@@ -45,7 +45,8 @@ __all__ = ["Conflict", "NotClean", "Outcome", "Plan", "apply_changeset", "exact_
 DIRECT_INSERTS = True
 """Small insert-only changesets are inserted from cached statements (:func:`_apply_direct`)."""
 FAST_MIN_ROWS = 100
-"""From this many rows :func:`_apply_fast` drops the change_log triggers (below, that costs more)."""
+"""From this many rows a changeset the plan finds clean goes through :func:`_apply_fast`; below, an
+insert-only one through :func:`_apply_direct`."""
 BULK_CACHE_KIB = 32 * 1024
 """Page cache while a large changeset is applied (default 2 MiB: it spilled and re-read pages)."""
 
@@ -182,12 +183,10 @@ class NotClean(Exception):
     calls :func:`apply_changeset` again without the plan. Raised only when a ``plan`` was passed."""
 
 
-def _apply_fast(conn: apsw.Connection, changeset: bytes, p: Plan) -> bool:
-    """Apply a large changeset with its tables' change_log triggers dropped, logging ``p.log`` instead
-    (exactly what they would log, see :class:`Plan`). False, nothing changed, if another trigger is
-    in the way; :class:`NotClean`, transaction half-written, at any conflict callback or error."""
-    if not capture_is_exact(conn, p.tables):
-        return False
+def _apply_fast(conn: apsw.Connection, changeset: bytes, p: Plan) -> None:
+    """Apply a large changeset expected to be clean, with a larger page cache: :class:`NotClean`,
+    transaction half-written, at the first conflict callback or error (``p`` is unused; kept for
+    the tests that wrap this function)."""
 
     def refuse_all(_reason: int, _change: apsw.TableChange) -> int:
         return apsw.SQLITE_CHANGESET_ABORT
@@ -198,14 +197,11 @@ def _apply_fast(conn: apsw.Connection, changeset: bytes, p: Plan) -> bool:
     if kib < BULK_CACHE_KIB:
         conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
     try:
-        with capture_paused(conn, p.tables):
-            apsw.Changeset.apply(changeset, conn, conflict=refuse_all, flags=_NO_SAVEPOINT)
-            log_changes(conn, p.log)
+        apsw.Changeset.apply(changeset, conn, conflict=refuse_all, flags=_NO_SAVEPOINT)
     except apsw.Error:
         raise NotClean from None
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
-    return True
 
 
 @functools.cache
@@ -232,9 +228,9 @@ def _apply_direct(conn: apsw.Connection, changeset: bytes) -> None:
 def exact_tables(conn: apsw.Connection, p: Plan) -> frozenset[str]:
     """The tables whose ledger effect will be the changeset itself, if a fast path applies it: all of
     ``p.tables`` when a fast path will be tried, every change carries every column (so replaying the
-    changeset writes the same rows) and no trigger but the change_log ones can add writes to them;
-    else none. A fast path that then meets a conflict raises :class:`NotClean`, as always."""
-    if not (p.fast and p.full_width) or not capture_is_exact(conn, p.tables):
+    changeset writes the same rows) and no trigger can add writes to them; else none. ``p.log`` is
+    then their change_log rows. A fast path that meets a conflict raises :class:`NotClean`, as always."""
+    if not (p.fast and p.full_width) or not no_triggers(conn, p.tables):
         return frozenset()
     if len(p.log) >= FAST_MIN_ROWS or (DIRECT_INSERTS and p.inserts_only):
         return frozenset(p.tables)
@@ -254,8 +250,8 @@ def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str
     """
     if plan is not None and plan.fast:
         if len(plan.log) >= FAST_MIN_ROWS:
-            if _apply_fast(conn, changeset, plan):
-                return Outcome(counts=counts, exact=True)
+            _apply_fast(conn, changeset, plan)
+            return Outcome(counts=counts, exact=True)
         elif DIRECT_INSERTS and plan.inserts_only:
             _apply_direct(conn, changeset)
             return Outcome(counts=counts, exact=True)

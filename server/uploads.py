@@ -31,7 +31,7 @@ from schema.wire import Receipt, TableCounts
 from server import reconcile
 from server.devices import Device, get_device, scope_units
 from server.errors import Forbidden, SequenceConflict, Unauthorized
-from server.ledger import EffectNotExact, iso, ledgered
+from server.ledger import EffectNotExact, LedgerTx, iso, ledgered
 from server.quarantine import Refusal, hold
 from server.values import encode_value
 
@@ -52,7 +52,9 @@ def record_conflicts(conn: apsw.Connection, outcome: reconcile.Outcome, *, uploa
         )
 
 
-def _cursor(conn: apsw.Connection) -> int:
+def _cursor(conn: apsw.Connection, tx: LedgerTx) -> int:
+    """The pull cursor just past this upload's own change_log rows (the last ledgered write is done)."""
+    tx.finish_effect()
     row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
     return int(row[0] or 0) if row else 0
 
@@ -217,6 +219,7 @@ def _ledgered_upload(conn: apsw.Connection, changeset: bytes, data: bytes, sha: 
             if not outcome.exact:
                 raise reconcile.NotClean  # applied some other way: capture it with the session instead
             tx.assumed_effect = changeset
+            tx.assumed_log = plan.log
         upload_id = _store_upload(conn, device_id=device.id, seq=seq, now=now, captured_at=captured,
                                   sha=sha, data=data, status=outcome.status, ledger_id=tx.ledger_id)
         try:
@@ -228,7 +231,7 @@ def _ledgered_upload(conn: apsw.Connection, changeset: bytes, data: bytes, sha: 
         receipt = Receipt(
             device_id=device.id, seq=seq, status=outcome.status, upload_id=upload_id,
             counts={k: TableCounts(**v) for k, v in counts.items()}, conflicts=len(outcome.conflicts),
-            cursor=_cursor(conn),
+            cursor=_cursor(conn, tx),
         )
         _set_receipt(conn, upload_id, receipt)
         tx.summary = {"upload_id": upload_id, "seq": seq, "status": outcome.status,
@@ -245,7 +248,7 @@ def _quarantine(conn: apsw.Connection, data: bytes, sha: str, device: Device, se
         hold(conn, upload_id=upload_id, device_id=device.id, seq=seq, refusal=refusal, now=now)
         conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (seq + 1, iso(now), device.id))
         receipt = Receipt(device_id=device.id, seq=seq, status="quarantined", upload_id=upload_id, counts={},
-                          conflicts=0, cursor=_cursor(conn), reason=f"{refusal.code}: {refusal.zh} ({refusal.en})")
+                          conflicts=0, cursor=_cursor(conn, tx), reason=f"{refusal.code}: {refusal.zh} ({refusal.en})")
         _set_receipt(conn, upload_id, receipt)
         tx.summary = {"upload_id": upload_id, "seq": seq, "status": "quarantined", "reason": refusal.code,
                       "envelope_sha256": sha}

@@ -1,9 +1,10 @@
 """The performance fixes change nothing: the fast apply paths against the ordinary one, byte for byte.
 
 Two identical central databases (same seed: same keys, device and clock) receive the same sealed
-envelopes; one may take a fast path — :func:`server.reconcile._apply_fast` (``bulk``: triggers
-dropped, change_log written from the plan) or :func:`server.reconcile._apply_direct` (``direct``:
-plain INSERTs) — the other is held to SQLite's changeset apply with the triggers. After every upload
+envelopes; one may take a fast path — :func:`server.reconcile._apply_fast` (``bulk``: abort at the
+first conflict) or :func:`server.reconcile._apply_direct` (``direct``: plain INSERTs), where a clean
+changeset is its own ledger effect and the plan its change_log rows — the other is held to SQLite's
+changeset apply with the session capturing the effect and change_log derived from it. After every upload
 the receipts and every table of both databases — data, ``change_log``, ``uploads``, ``conflicts``,
 ``quarantine`` and the ledger with its effects and hashes — must be equal.
 """
@@ -151,7 +152,7 @@ def test_conflicts_and_refusals_fall_back_and_are_identical(twins: Twins) -> Non
     assert twins.taken == [True, False, False] if twins.mode == "bulk" else [True, False]
 
 
-def test_tables_with_a_second_unique_key_take_the_trigger_path(twins: Twins) -> None:
+def test_tables_with_a_second_unique_key_take_the_ordinary_path(twins: Twins) -> None:
     ra, rb = _retirees(twins)
     r = twins.upload(lambda c: (c.execute("UPDATE retirees SET phone = '13911112222' WHERE id = ?", (ra,)),
                                 c.execute(CONTACT, (uid(6200), twins.fast.org.town_b, rb, "改电话"))))
@@ -159,18 +160,24 @@ def test_tables_with_a_second_unique_key_take_the_trigger_path(twins: Twins) -> 
     assert twins.taken == []  # the plan said not fast: _apply_fast was never tried
 
 
-def test_an_unknown_trigger_disables_the_fast_path(twins: Twins) -> None:
+def test_an_unknown_trigger_keeps_the_session_watching_its_table(twins: Twins) -> None:
+    """A trigger may write more than the changeset names, so the changeset is no longer its own
+    effect: the fast path still applies it, but the session captures the effect (equal all the same)."""
     ra, rb = _retirees(twins)
+    probe = reconcile.plan(twins.fast.capture(lambda c: c.execute(CONTACT, (uid(6300), twins.fast.org.town_a, ra, "x"))),
+                           twins.fast.conn, frozenset((twins.fast.org.town_a, twins.fast.org.town_b)))
+    assert reconcile.exact_tables(twins.fast.conn, probe) == {"contacts"}
     for h in (twins.fast, twins.slow):
         h.conn.execute("CREATE TEMP TABLE seen (id TEXT);"
                        "CREATE TEMP TRIGGER audit_contacts AFTER INSERT ON main.contacts BEGIN "
                        "INSERT INTO temp.seen VALUES (NEW.id); END;")
-    _contacts(twins, ra, rb, 6)
-    assert twins.taken == [False] if twins.mode == "bulk" else [True]  # direct INSERTs fire every trigger
+    assert reconcile.exact_tables(twins.fast.conn, probe) == frozenset()
+    _contacts(twins, ra, rb, 6)  # receipts and every table, ledger effects included, equal the slow path's
+    assert twins.taken == [True]
     assert twins.fast.conn.execute("SELECT count(*) FROM temp.seen").fetchone() == (6,)
 
 
-def test_plan_logs_what_the_triggers_log(twins: Twins) -> None:
+def test_plan_logs_what_the_effect_logs(twins: Twins) -> None:
     ra, rb = _retirees(twins)
     ids = _contacts(twins, ra, rb, 4)
     cs = twins.fast.capture(lambda c: (c.execute("UPDATE contacts SET unit_id = ? WHERE id = ?",

@@ -19,8 +19,8 @@ from schema.migrations import migrate
 from schema.tables import uploadable_tables
 from schema.wire import Receipt
 from server import devices, uploads
-from server.db import open_central
-from server.ledger import install_capture, ledgered
+from server.db import open_writer
+from server.ledger import ledgered
 from tests.conftest import NOW, Org, make_org
 
 
@@ -28,8 +28,7 @@ class Harness:
     def __init__(self, tmp_path: Path, *, unit: str = "530326101", seed: int = 7) -> None:
         self.rng = random.Random(seed)
         self.now = NOW
-        self.conn = open_central(tmp_path / "central.db")
-        install_capture(self.conn)
+        self.conn = open_writer(tmp_path / "central.db")
         self.org: Org = make_org(self.conn)
         self.server_keys = KeyPair.generate(lambda n: self.rng.randbytes(n))
         self.device_keys = KeyPair.generate(lambda n: self.rng.randbytes(n))

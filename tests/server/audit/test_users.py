@@ -17,18 +17,15 @@ from server.audit import users
 from server.audit.accesslog import AccessEntry, AccessLog, AccessLogUnavailable, open_log
 from server.audit.ledgercheck import LedgerCheck
 from server.commands.audit import audit
-from server.db import open_central
+from server.db import open_writer
 from server.errors import BadRequest, NotFound
-from server.ledger import install_capture
 from tests.conftest import make_db
 from tests.server.audit.fixture import NOW
 
 
 @pytest.fixture
 def conn(tmp_path: Path) -> apsw.Connection:
-    c = open_central(make_db(tmp_path))
-    install_capture(c)
-    return c
+    return open_writer(make_db(tmp_path))
 
 
 def test_add_check_revoke(conn: apsw.Connection) -> None:
