@@ -22,7 +22,6 @@ from __future__ import annotations
 import random
 import re
 import secrets
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 
 import apsw
 
+from schema.ids import time_ordered_id
 from schema.migrations import current_version, migrate
 from schema.tables import uploadable_tables
 from sync import history
@@ -165,8 +165,9 @@ class TabletStore:
     # -- ids, schema ---------------------------------------------------------------------------
 
     def new_id(self) -> str:
-        """A fresh lower-case UUID4 for a new row, drawn from the injected ``rng``."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A fresh id for a new row: a time-ordered UUID (:func:`schema.ids.time_ordered_id`) from the
+        injected clock and ``rng``."""
+        return time_ordered_id(self._now(), self._rng.getrandbits)
 
     def schema_version(self) -> int:
         return current_version(self._conn)

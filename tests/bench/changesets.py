@@ -1,6 +1,7 @@
 """Realistic changesets for a unit of a generated database, made without a tablet.
 
-New rows are clones of the unit's own rows (so every CHECK and foreign key holds) with fresh ids;
+New rows are clones of the unit's own rows (so every CHECK and foreign key holds) with fresh
+time-ordered ids, as tablets make them;
 updates change a text column of existing rows, with the server's exact old values (a clean apply).
 Changesets are built with :class:`apsw.ChangesetBuilder` against the tablet schema, which is what a
 tablet's session would produce for the same rows.
@@ -9,9 +10,9 @@ tablet's session would produce for the same rows.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import apsw
 
 from schema import SCHEMA_VERSION
 from schema import envelope as env
+from schema.ids import time_ordered_id
 from schema.keys import KeyPair
 from schema.migrations import migrate
 from schema.tables import table
@@ -27,6 +29,8 @@ from server.db import open_reader
 INSERT_MIX: tuple[tuple[str, int], ...] = (("contacts", 12), ("visits", 4), ("three_musts", 4))
 """A 20-row upload: a day of one staff member's phone contacts, visits and documents delivered."""
 UPDATE_TABLE, UPDATE_COLUMN = "contacts", "notes"
+ID_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+"""Where the makers' simulated clocks start (ids are time-ordered, as tablets make them)."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,17 @@ class Maker:
     def __init__(self, unit: UnitRows, seed: int) -> None:
         self.unit = unit
         self.rng = random.Random(seed)
+        self._ms = 0
         self._schema = apsw.Connection(":memory:")
         migrate(self._schema, "tablet")
         self._notes_i = table(UPDATE_TABLE).column_names().index(UPDATE_COLUMN)
 
     def _new_id(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A time-ordered id as a tablet makes one (:func:`schema.ids.time_ordered_id`), from a
+        simulated clock that advances a millisecond per row: makers built with the same seed base
+        run in step, as tablets capturing at the same time do."""
+        self._ms += 1
+        return time_ordered_id(ID_EPOCH + timedelta(milliseconds=self._ms), self.rng.getrandbits)
 
     def _builder(self) -> apsw.ChangesetBuilder:
         b = apsw.ChangesetBuilder()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import random
 import uuid
+from datetime import UTC
 
 import apsw
 import pytest
@@ -221,11 +222,14 @@ def test_bad_staff_id_is_refused_before_anything_runs(store: TabletStore) -> Non
     assert store.conn.getautocommit()
 
 
-def test_new_id_is_a_lowercase_uuid4_from_the_injected_rng(tmp_path: object, store: TabletStore) -> None:
-    a = TabletStore(store.conn, now=FakeClock(), rng=random.Random(1)).new_id()
-    b = TabletStore(store.conn, now=FakeClock(), rng=random.Random(1)).new_id()
+def test_new_id_is_a_time_ordered_uuid_from_the_injected_clock_and_rng(tmp_path: object, store: TabletStore) -> None:
+    clock = FakeClock()
+    a = TabletStore(store.conn, now=clock, rng=random.Random(1)).new_id()
+    b = TabletStore(store.conn, now=clock, rng=random.Random(1)).new_id()
     assert a == b == a.lower()
-    assert uuid.UUID(a).version == 4 and str(uuid.UUID(a)) == a
+    u = uuid.UUID(a)
+    assert u.version == 7 and str(u) == a
+    assert u.int >> 80 == int(clock().replace(tzinfo=UTC).timestamp() * 1000)  # the clock's milliseconds
 
 
 def test_outbox_survives_reopen(tmp_path: object, store: TabletStore, seeded: Seed) -> None:
