@@ -90,3 +90,15 @@ def drop_index_sql(t: Table, ix: Index) -> str:
 
 def add_column_sql(t: Table, c: Column, kind: DbKind) -> str:
     return f"ALTER TABLE {_q(t.name)} ADD COLUMN {column_sql(t, c, kind, for_alter=True)}"
+
+
+def populate_sql(t: Table) -> str:
+    """``INSERT … SELECT`` filling the (empty) derived table ``t`` from the rows its triggers follow."""
+    if t.derivation is None:
+        raise ValueError(f"{t.name} is not a derived table")
+    return f"INSERT INTO {_q(t.name)} ({', '.join(_q(c.name) for c in t.columns)}) {t.derivation.select}"
+
+
+def derived_sql(t: Table) -> list[str]:
+    """For a new derived table: fill it, then create its triggers (central database only)."""
+    return [populate_sql(t), *(t.derivation.triggers if t.derivation else ())]

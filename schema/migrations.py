@@ -3,7 +3,8 @@
 Migration ``v`` is generated from the registry filtered to what was ``added_in`` version ``v``: new
 tables get ``CREATE TABLE`` (with their indexes), new columns of older tables get ``ALTER TABLE ADD
 COLUMN``, indexes added to (or dropped from) older tables in version ``v`` get ``CREATE INDEX`` (``DROP
-INDEX``) — see :meth:`schema.model.Index.present`; an index can be central-only. Because a registry entry is never edited once its version ships, a migration never changes;
+INDEX``) — see :meth:`schema.model.Index.present`; an index can be central-only. A new derived
+(summary) table, central-only, is filled from the rows already there and gets its triggers. Because a registry entry is never edited once its version ships, a migration never changes;
 ``tests/schema/test_migrations.py`` pins each shipped migration's SQL by hash to make sure.
 
 The database's version is ``PRAGMA user_version``. Works on apsw and stdlib sqlite3 connections alike.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from schema import SCHEMA_VERSION
-from schema.ddl import add_column_sql, create_table_sql, drop_index_sql, index_sql
+from schema.ddl import add_column_sql, create_table_sql, derived_sql, drop_index_sql, index_sql
 from schema.errors import MigrationError
 from schema.tables import DbKind, tables_for
 
@@ -30,6 +31,7 @@ def migration_sql(kind: DbKind, version: int) -> list[str]:
         if t.added_in == version:
             stmts.append(create_table_sql(t, kind, version))
             stmts.extend(index_sql(t, [ix for ix in t.indexes if ix.present(kind, version)]))
+            stmts.extend(derived_sql(t) if t.derivation is not None else ())
         elif t.added_in < version:
             stmts.extend(add_column_sql(t, c, kind) for c in t.columns if c.added_in == version)
             stmts.extend(drop_index_sql(t, ix) for ix in t.indexes

@@ -10,13 +10,15 @@ from typing import Literal
 
 ColumnType = Literal["TEXT", "INTEGER", "REAL", "BLOB"]
 Kind = Literal["text", "uuid", "date", "datetime", "bool", "int", "real", "enum", "blob", "json"]
-Sync = Literal["both", "down", "server", "tablet"]
+Sync = Literal["both", "down", "server", "tablet", "derived"]
 """Where a table lives and how it moves.
 
 both    on tablets and the server; tablets write it, changes flow both ways
 down    on tablets and the server; only the server writes it, tablets pull it
 server  only in the central database (devices, ledger, conflicts ...)
 tablet  only in the tablet database (outbox, cursor ...)
+derived only in the central database, computed from other tables by its own triggers (summaries for the
+        auditors' queries, see :class:`Derivation`): never synced, ledgered or written by our code
 """
 MergePolicy = Literal["latest", "server"]
 """How a same-column conflict picks its provisional winner (the conflict is queued either way).
@@ -103,6 +105,19 @@ class Index:
 
 
 @dataclass(frozen=True)
+class Derivation:
+    """How a ``derived`` table is computed: ``select`` gives its exact rows from scratch (in column order);
+    ``triggers`` (``CREATE TRIGGER`` statements, central database only) keep it equal to ``select`` after
+    every write of the tables it reads, whoever writes them."""
+
+    select: str
+    triggers: tuple[str, ...]
+
+    def trigger_names(self) -> tuple[str, ...]:
+        return tuple(s.split()[2] for s in self.triggers)
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     zh: str
@@ -117,6 +132,8 @@ class Table:
     added_in: int = 1
     append_only: bool = False
     """Rows are never updated or deleted (ledger, logs)."""
+    derivation: Derivation | None = None
+    """For ``sync="derived"``: how its rows follow from other tables."""
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -136,7 +153,7 @@ class Table:
 
     @property
     def on_server(self) -> bool:
-        return self.sync in ("both", "down", "server")
+        return self.sync in ("both", "down", "server", "derived")
 
     @property
     def synced(self) -> bool:

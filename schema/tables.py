@@ -13,10 +13,11 @@ from schema.domain_tables import DOMAIN_TABLES
 from schema.errors import UnknownColumn, UnknownTable
 from schema.model import Column, Table
 from schema.server_tables import MACHINE_TABLES
+from schema.summary_tables import SUMMARY_TABLES
 
 DbKind = Literal["central", "tablet"]
 
-TABLES: tuple[Table, ...] = DOMAIN_TABLES + MACHINE_TABLES + AUDIT_TABLES
+TABLES: tuple[Table, ...] = DOMAIN_TABLES + MACHINE_TABLES + AUDIT_TABLES + SUMMARY_TABLES
 _BY_NAME = {t.name: t for t in TABLES}
 
 
@@ -46,6 +47,11 @@ def tables_for(kind: DbKind) -> tuple[Table, ...]:
 def synced_tables() -> tuple[Table, ...]:
     """Tables that move between tablets and the server, in dependency order."""
     return tuple(t for t in TABLES if t.synced)
+
+
+def derived_tables() -> tuple[Table, ...]:
+    """Central-only summaries kept by their own triggers (never synced, ledgered or logged)."""
+    return tuple(t for t in TABLES if t.sync == "derived")
 
 
 def uploadable_tables() -> tuple[Table, ...]:

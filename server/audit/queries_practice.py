@@ -88,14 +88,10 @@ ORDER BY u.code, o.on_day, {ident.retiree_order('r')}, o.kind"""
 
 
 def absent_members(ident: Ident) -> CannedQuery:
-    window = "win(w0, w1) AS MATERIALIZED (SELECT date(m0, '-2 months'), m1 FROM period)"
-    present = ("SELECT 1 FROM meeting_attendance a JOIN party_meetings mt ON mt.id = a.meeting_id"
-               " WHERE a.member_id = m.id AND a.status = 'present'")
-    # Present at one of the own branch's meetings in the window: a few index probes that settle most
-    # members; it implies the general condition after it (present at any meeting), which the rest get.
-    own_branch = ("SELECT 1 FROM party_meetings mt JOIN meeting_attendance a ON a.meeting_id = mt.id"
-                  " WHERE mt.branch_id = m.branch_id AND mt.held_on BETWEEN w.w0 AND w.w1"
-                  " AND a.member_id = m.id AND a.status = 'present'")
+    # member_absences (kept by triggers, see schema.summary_tables) lists the members absent in the 3 months
+    # up to each month; the query adds only whether the member was living at the end of them.
+    window = ("win(ym, w0, w1) AS MATERIALIZED (SELECT strftime('%Y-%m', m0), date(m0, '-2 months'), m1"
+              " FROM period)")
     sql = with_clause(extra=(window,)) + f"""SELECT u.code AS "单位代码", u.name AS "单位", {ident.retiree('r')},
   b.name AS "所在支部",
   (SELECT count(*) FROM party_meetings mt WHERE mt.branch_id = m.branch_id AND mt.held_on BETWEEN w.w0 AND w.w1)
@@ -103,13 +99,10 @@ def absent_members(ident: Ident) -> CannedQuery:
   (SELECT max(mt.held_on) FROM meeting_attendance a JOIN party_meetings mt ON mt.id = a.meeting_id
      WHERE a.member_id = m.id AND a.status = 'present') AS "最近出席日期",
   (SELECT max(h.delivered_on) FROM home_study h WHERE h.member_id = m.id) AS "最近送学日期"
-FROM units u CROSS JOIN win w CROSS JOIN party_members m CROSS JOIN retirees r CROSS JOIN party_branches b
-WHERE m.unit_id = u.id AND {unit_in_scope('u.id')} AND r.id = m.retiree_id AND b.id = m.branch_id
-  AND (r.deceased_on IS NULL OR r.deceased_on > w.w1)
-  AND EXISTS (SELECT 1 FROM party_meetings mt WHERE mt.branch_id = m.branch_id AND mt.held_on BETWEEN w.w0 AND w.w1)
-  AND NOT EXISTS (SELECT 1 FROM home_study h WHERE h.member_id = m.id AND h.delivered_on BETWEEN w.w0 AND w.w1)
-  AND NOT EXISTS ({own_branch})
-  AND NOT EXISTS ({present} AND mt.held_on BETWEEN w.w0 AND w.w1)
+FROM units u CROSS JOIN win w CROSS JOIN member_absences x CROSS JOIN party_members m CROSS JOIN retirees r
+  CROSS JOIN party_branches b
+WHERE x.unit_id = u.id AND x.ym = w.ym AND {unit_in_scope('u.id')} AND m.id = x.member_id AND r.id = m.retiree_id
+  AND b.id = m.branch_id AND (r.deceased_on IS NULL OR r.deceased_on > w.w1)
 ORDER BY u.code, {ident.retiree_order('r')}"""
     return CannedQuery(
         "absent_members", "党员连续3个月未参加组织生活且未送学上门",
@@ -214,8 +207,9 @@ def caseload(ident: Ident) -> CannedQuery:
     alive = "r.deceased_on IS NULL"
     cases = ("(SELECT count(*) FROM retirees r WHERE r.caseworker_id = s.id"
              f" AND {alive} AND {unit_in_scope('r.unit_id')})")
-    retirees = f"(SELECT count(*) FROM retirees r WHERE r.unit_id = s.unit_id AND {alive})"
-    unassigned = f"(SELECT count(*) FROM retirees r WHERE r.unit_id = s.unit_id AND {alive} AND r.caseworker_id IS NULL)"
+    # the unit's figures from the summary kept by triggers (no row: no living retiree)
+    retirees = "coalesce((SELECT c.living FROM unit_special_counts c WHERE c.unit_id = s.unit_id), 0)"
+    unassigned = "coalesce((SELECT c.no_caseworker FROM unit_special_counts c WHERE c.unit_id = s.unit_id), 0)"
     heads = ("(SELECT count(*) FROM staff t WHERE t.unit_id = s.unit_id AND t.active = 1"
              " AND t.role != 'supervisor')")
     contacts = ("SELECT c.retiree_id, 1 AS contact, NULL AS visit FROM contacts c WHERE c.staff_id = s.id"
@@ -262,18 +256,25 @@ ORDER BY u.code, v.name"""
 
 
 def special_lists(_: Ident) -> CannedQuery:
+    # From the per-unit summaries kept by triggers (schema.summary_tables): a unit has a row while it has a
+    # living retiree. 80 and over: the birth years before the boundary year, plus that year up to the day.
     r = table("retirees")
-    lists = (("在册人数", "count(*)"), (E.MARITAL.label("widowed"), "sum(r.marital_status = 'widowed')"),
-             ("患病", "sum(r.health_status != 'good' OR r.hospitalised = 1)"),
-             (f"高龄({BIRTHDAY_AGE}岁以上)", "sum(r.birth_date <= o.day)"),
-             *((r.column(n).zh, f"sum(r.{n})") for n in
-               ("living_alone", "disabled", "lost_only_child", "empty_nest", "financial_hardship")))
-    old = f"old(day) AS MATERIALIZED (SELECT date(today, '-{BIRTHDAY_AGE} years') FROM period)"
-    sql = with_clause(month=False, extra=(old,)) + f"""SELECT u.code AS "单位代码", u.name AS "单位",
+    lists = (("在册人数", "c.living"), (E.MARITAL.label("widowed"), "c.widowed"), ("患病", "c.ill"),
+             (f"高龄({BIRTHDAY_AGE}岁以上)", "coalesce((SELECT sum(y.living) FROM unit_birth_years y"
+              " WHERE y.unit_id = u.id AND y.birth_year < o.y), 0) + coalesce(e.n, 0)"),
+             *((r.column(n).zh, f"c.{col}") for n, col in
+               (("living_alone", "living_alone"), ("disabled", "disabled"), ("lost_only_child", "lost_only_child"),
+                ("empty_nest", "empty_nest"), ("financial_hardship", "hardship"))))
+    old = (f"old(day, y) AS MATERIALIZED (SELECT d, CAST(strftime('%Y', d) AS INTEGER)"
+           f" FROM (SELECT date(today, '-{BIRTHDAY_AGE} years') AS d FROM period))")
+    edge = ("edge(unit_id, n) AS MATERIALIZED (SELECT r.unit_id, count(*) FROM old o, retirees r"
+            " WHERE r.birth_date BETWEEN printf('%04d-01-01', o.y) AND o.day AND r.deceased_on IS NULL"
+            " GROUP BY r.unit_id)")
+    sql = with_clause(month=False, extra=(old, edge)) + f"""SELECT u.code AS "单位代码", u.name AS "单位",
   {', '.join(f'{expr} AS "{name}"' for name, expr in lists)}
-FROM units u CROSS JOIN old o CROSS JOIN retirees r
-WHERE r.unit_id = u.id AND {unit_in_scope('u.id')} AND r.deceased_on IS NULL
-GROUP BY u.code ORDER BY u.code"""
+FROM units u CROSS JOIN old o CROSS JOIN unit_special_counts c LEFT JOIN edge e ON e.unit_id = u.id
+WHERE c.unit_id = u.id AND {unit_in_scope('u.id')}
+ORDER BY u.code"""
     return CannedQuery(
         "special_lists", "特殊名单人数(按单位)",
         "各单位在世离退休干部中独居、丧偶、患病(患慢性病、重症、长期卧床或正在住院)、高龄、失能、失独、空巢、"

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from schema import derived
 from schema.domain_tables import DOMAIN_TABLES
 from schema.tables import synced_tables
 from server.db import open_central
@@ -98,7 +99,8 @@ def generate_into(conn: Any, profile: str | Profile, rng: random.Random, as_of: 
     """Fill an open, migrated, empty central database; returns rows written per table.
 
     Each county is written in its own ``with conn:`` block, which nests as a savepoint when the
-    caller already holds a transaction.
+    caller already holds a transaction. The derived (summary) tables' triggers are off while the rows are
+    written and the summaries are computed once at the end (:mod:`schema.derived`), which is faster.
     """
     p = profile if isinstance(profile, Profile) else get(profile)
     _check_empty(conn)
@@ -117,6 +119,7 @@ def generate_into(conn: Any, profile: str | Profile, rng: random.Random, as_of: 
     ids = idcard.Allocator()
     rot = party.Rotation()
     with conn:
+        derived.drop_triggers(conn)
         w.write("units", org.unit_rows(units, mk["units"]))
         _, menu = org.menu_rows(rng, mk["service_menu"])
         w.write("service_menu", menu)
@@ -128,6 +131,9 @@ def generate_into(conn: Any, profile: str | Profile, rng: random.Random, as_of: 
             _chunk(rng, c, cal, mk, w, ids, rot, slots, caseworkers, member_q[i], branch_q[i], venue_q[i])
     if progress:
         progress("县区 counties", len(chunks), len(chunks))
+    if not w.indexes_deferred:  # else the caller refills once it has rebuilt them (see generate)
+        with conn:
+            derived.refill(conn)
     return dict(w.counts)
 
 
@@ -207,6 +213,8 @@ def generate(path: Path, profile: str, seed: int, *, as_of: date = DEFAULT_AS_OF
         if progress:
             progress("索引 indexes", 0, 1)
         w.restore_indexes()
+        with conn:
+            derived.refill(conn)  # the summaries, computed with the indexes back
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -73,5 +73,10 @@ class BulkWriter:
         self.index_seconds += time.perf_counter() - t0
 
     @property
+    def indexes_deferred(self) -> bool:
+        """Whether secondary indexes are dropped (between defer_indexes and restore_indexes)."""
+        return bool(self._dropped)
+
+    @property
     def total(self) -> int:
         return sum(self.counts.values())

@@ -19,22 +19,26 @@ def bring_indexes_up_to_date(db: Path, echo: Ctx | None = None) -> list[str]:
 
     The cache is keyed by the tables' columns only, so a file generated before an index was added (or
     changed) keeps its old indexes; regenerating the province takes most of an hour, building its
-    indexes a minute. Drops ``ix_`` indexes the registry no longer has, creates the missing ones, sets
-    ``user_version``. Returns what it did.
+    indexes a minute. Drops ``ix_`` indexes the registry no longer has, creates the missing ones, makes
+    and fills the derived (summary) tables with their triggers (:func:`schema.derived.bring_up_to_date`),
+    sets ``user_version``. Returns what it did.
     """
     import apsw
 
     from schema import SCHEMA_VERSION
     from schema.ddl import index_name, index_sql
-    from schema.tables import tables_for
+    from schema.derived import bring_up_to_date
+    from schema.tables import derived_tables, tables_for
 
-    want = {index_name(t, ix): sql for t in tables_for("central") for ix in t.indexes
+    derived = {t.name for t in derived_tables()}  # their indexes: bring_up_to_date
+    want = {index_name(t, ix): sql for t in tables_for("central") if t.name not in derived for ix in t.indexes
             if ix.present("central", SCHEMA_VERSION) for sql in index_sql(t, [ix])}
     conn = apsw.Connection(str(db))
     done: list[str] = []
     try:
         have = {str(r[0]) for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix\\_%' ESCAPE '\\'")}
+            "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix\\_%' ESCAPE '\\'")
+            if str(r[1]) not in derived}
         with conn:
             for name in sorted(have - set(want)):
                 conn.execute(f'DROP INDEX "{name}"')
@@ -44,6 +48,9 @@ def bring_indexes_up_to_date(db: Path, echo: Ctx | None = None) -> list[str]:
                     echo.echo(f"  creating index {name} in {db.name} ...")
                 conn.execute(want[name])
                 done.append(f"created {name}")
+            if echo is not None:
+                echo.echo(f"  derived tables of {db.name} ...")
+            done += bring_up_to_date(conn)
             conn.execute(f"PRAGMA user_version = {int(SCHEMA_VERSION)}")
         if done:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
