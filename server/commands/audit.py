@@ -115,3 +115,21 @@ def user_list(db_path: Path | None) -> None:
     for u in rows:
         click.echo(f"{u.name:20}  {u.role:8}  {u.state(now):8}  {u.created_at:19}  {u.expires_at or '-'}")
     click.echo(f"{len(rows)} account(s)")
+
+
+@audit.command("check-summaries")
+@db_option
+@click.option("--repair", is_flag=True, help="Recompute the summaries that differ (one transaction).")
+def check_summaries(db_path: Path | None, repair: bool) -> None:
+    """Compare the summary tables (汇总表) with a recomputation; exit 1 if one differs."""
+    from server.audit.summaries import check
+
+    bad = check(db_path or load_settings().db_path, repair=repair)
+    for name, n in sorted(bad.items()):
+        click.echo(f"{name}: {n} rows differ from a recomputation")
+    if not bad:
+        click.echo("汇总表一致 (summaries exact)")
+        return
+    click.echo("已重算 (repaired)" if repair else "汇总表不一致 (summaries differ): run with --repair")
+    if not repair:
+        raise SystemExit(1)

@@ -1,4 +1,4 @@
-"""``python -m server.audit.summaries``: reports a drifted summary, and ``--repair`` makes it exact."""
+"""``laogan audit check-summaries``: reports a drifted summary, and ``--repair`` makes it exact."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ import random
 from pathlib import Path
 
 import apsw
+from click.testing import CliRunner
 
 from schema.migrations import migrate
-from server.audit.summaries import check, main
+from server.audit.summaries import check
+from server.cli import main
 from tests.schema.test_summaries import World
+
+
+def _run(*args: str) -> tuple[int, str]:
+    got = CliRunner().invoke(main, ["audit", "check-summaries", *args])
+    return got.exit_code, got.output
 
 
 def test_check_and_repair(tmp_path: Path) -> None:
@@ -18,9 +25,12 @@ def test_check_and_repair(tmp_path: Path) -> None:
     migrate(conn, "central")
     with conn:
         World(conn, random.Random(3)).seed()
-    assert main([str(db)]) == 0
+    assert _run("--db", str(db)) == (0, "汇总表一致 (summaries exact)\n")
     conn.execute("UPDATE unit_birth_years SET living = living + 2 WHERE rowid = (SELECT min(rowid) FROM unit_birth_years)")
     conn.close()
     assert check(db) == {"unit_birth_years": 2}
-    assert main([str(db), "--repair"]) == 1
-    assert main([str(db)]) == 0
+    code, out = _run("--db", str(db))
+    assert code == 1 and "unit_birth_years: 2 rows differ" in out and "--repair" in out
+    code, out = _run("--db", str(db), "--repair")
+    assert code == 0 and "repaired" in out
+    assert _run("--db", str(db))[0] == 0
