@@ -48,11 +48,19 @@ def _serve(tmp_path: Path) -> tuple[Settings, list[HTablet], Server]:
     codes = enrol_codes(settings, [ORG.town_a_code, ORG.town_b_code], random.Random(2))
     server = Server(settings, tmp_path / "server.log")
     server.start()
-    tablets = [make_htablet(server.url, tmp_path / "tablets", f"b{i}", c, seed=2, index=i) for i, c in enumerate(codes)]
-    for _ in range(5):
+    tablets: list[HTablet] = []
+    try:
+        tablets += [make_htablet(server.url, tmp_path / "tablets", f"b{i}", c, seed=2, index=i)
+                    for i, c in enumerate(codes)]
+        for _ in range(5):
+            for t in tablets:
+                t.capture_next()
+                t.sync()
+    except BaseException:  # a failed setup must not leave the server running after the session
         for t in tablets:
-            t.capture_next()
-            t.sync()
+            t.close()
+        server.stop()
+        raise
     return settings, tablets, server
 
 
