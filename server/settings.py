@@ -25,7 +25,7 @@ class Settings:
     device_rate_per_s: float = 20.0
     """Average requests per second allowed per device (0 turns limiting off)."""
     device_burst: int = 200
-    writer_cache_mib: int = 64
+    writer_cache_mib: int = 32
     """Page cache of the writer connection. Uploads insert at random places in UUID-keyed indexes; with
     group commit the cache survives from one upload to the next (measured: docs/benchmarks.md)."""
 
