@@ -7,6 +7,7 @@ Split from :mod:`server.reconcile`, which applies the changeset; nothing here wr
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,8 @@ def plan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> Plan
     a table block's shape is checked once, a key is formatted only for a refusal or an update."""
     counts: dict[str, dict[str, int]] = {}
     updates: dict[str, list[tuple[str, Any]]] = {}
-    shapes: dict[tuple[str, int, frozenset[int]], tuple[Table, int | None, dict[str, int], set[Any]]] = {}
+    shapes: dict[tuple[str, int, frozenset[int]],
+                 tuple[Table, int | None, dict[str, int], set[Any], tuple[int, ...]]] = {}
     no_change = apsw.no_change
     out = Plan(counts)
     log = out.log
@@ -98,18 +100,21 @@ def plan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> Plan
             if known is None:
                 t = _check_shape(shape[0], shape[1], set(shape[2]))
                 si = t.column_names().index(t.scope) if t.scope else None
+                reals = tuple(i for i, col in enumerate(t.columns[:shape[1]]) if col.kind == "real")
                 known = shapes[shape] = (t, si, counts.setdefault(t.name, {"insert": 0, "update": 0, "delete": 0}),
-                                         seen.setdefault(t.name, set()))
+                                         seen.setdefault(t.name, set()), reals)
                 out.tables.add(t.name)
                 if shape[1] != len(t.columns):
                     out.full_width = False
-            t, si, c, keys = known
+            t, si, c, keys, reals = known
             op = _OPS[ch.op]
             c[op] += 1
             if op != "insert" and not _carries_old_values(ch.old, ch.new):
                 raise Refusal("patchset", "不接受补丁集:修改和删除必须带原值",
                               f"{t.name} row {_key(ch.old, ch.new)}: patchsets are not accepted (an update or"
                               " delete must carry the old values the merge compares with)")
+            if reals and op != "delete":
+                _finite(t, reals, ch.old, ch.new)
             if si is None:
                 row = ch.new if op == "insert" else ch.old
                 pk = row[0] if row else None
@@ -169,6 +174,18 @@ def plan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> Plan
             if before != after:
                 log.insert(i + 1, (tname, key, before))
     return out
+
+
+def _finite(t: Table, reals: tuple[int, ...], old: tuple[Any, ...] | None, new: tuple[Any, ...] | None) -> None:
+    """A REAL column's new value must be finite (the registry's rule; SQLite's CHECK ``x >= 0`` lets +inf
+    through)."""
+    assert new is not None
+    for i in reals:
+        v = new[i] if i < len(new) else None
+        if v.__class__ is float and not math.isfinite(v):
+            col = t.columns[i].name
+            raise Refusal("invalid_value", f"{t.name}.{col} 不是有限数值",
+                          f"{t.name}.{col} of row {_key(old, new)} must be a finite number")
 
 
 def _carries_old_values(old: tuple[Any, ...] | None, new: tuple[Any, ...] | None) -> bool:

@@ -26,6 +26,9 @@ BUSY_TIMEOUT_MS = 10_000
 def _pragmas(conn: apsw.Connection) -> None:
     conn.setbusytimeout(BUSY_TIMEOUT_MS)
     conn.execute("PRAGMA foreign_keys = ON")
+    # A row replaced by INSERT OR REPLACE / UPSERT fires its delete triggers too, so the summary
+    # tables' triggers (schema/summary_tables.py) see the old row leave.
+    conn.execute("PRAGMA recursive_triggers = ON")
 
 
 def readonly_uri(path: Path | str) -> str:

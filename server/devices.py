@@ -153,20 +153,3 @@ def require_active(device: Device | None) -> Device:
         raise Forbidden("设备已吊销 (device revoked)", code="device_revoked")
     return device
 
-
-class SignKeyCache:
-    """Devices' Ed25519 public keys by device id, so an upload's signature is checked without the
-    database. Safe to cache: a device's key never changes once enrolled (revocation is checked on the
-    writer, from the database, for every upload). Bounded; the oldest entries go first."""
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self._limit = limit
-        self._keys: dict[str, bytes] = {}
-
-    def get(self, device_id: str) -> bytes | None:
-        return self._keys.get(device_id)
-
-    def put(self, device_id: str, sign_pub: bytes) -> None:
-        if len(self._keys) >= self._limit:
-            del self._keys[next(iter(self._keys))]
-        self._keys[device_id] = sign_pub

@@ -189,7 +189,8 @@ def no_triggers(conn: apsw.Connection, tables: Iterable[str]) -> bool:
 @contextmanager
 def ledgered(
     conn: apsw.Connection, *, kind: str, actor: str, now: datetime, device_id: str | None = None,
-    staff_id: str | None = None, captured_at: datetime | None = None, assumed: frozenset[str] = frozenset(),
+    staff_id: str | None = None, captured_at: datetime | None = None,
+    assumed: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
 ) -> Iterator[LedgerTx]:
     """A write transaction whose effect is appended to the ledger as one entry.
 
@@ -204,7 +205,8 @@ def ledgered(
     sets ``tx.assumed_effect`` to it, with ``tx.assumed_log`` its change_log rows — a changeset that
     applied cleanly to tables without triggers is its own effect (an upload's fast path). The entry's
     effect is then that changeset followed by the session's capture of every other table; the body
-    must not change ``assumed`` tables in any other way.
+    must not change ``assumed`` tables in any other way. A callable is called once the transaction has
+    begun (so what it reads to decide cannot change before the writes).
     """
     nested = conn.in_transaction
     conn.execute("SAVEPOINT ledgered" if nested else "BEGIN IMMEDIATE")
@@ -212,6 +214,8 @@ def ledgered(
         last_id, prev_hash = head(conn)
         tx = LedgerTx(last_id + 1, kind, actor, device_id, staff_id, iso(now))
         logged_at = iso(captured_at or now)
+        if callable(assumed):
+            assumed = assumed()
         session = apsw.Session(conn, "main")
         for name in ledgered_tables():
             if name not in assumed:

@@ -40,6 +40,10 @@ _CONFLICT = apsw.SQLITE_CHANGESET_CONFLICT
 _CONSTRAINT = apsw.SQLITE_CHANGESET_CONSTRAINT
 _FOREIGN_KEY = apsw.SQLITE_CHANGESET_FOREIGN_KEY
 _NO_SAVEPOINT = apsw.SQLITE_CHANGESETAPPLY_NOSAVEPOINT
+_DATA_ERRORS = (apsw.ConstraintError, apsw.AbortError, apsw.SQLError, apsw.MismatchError, apsw.RangeError,
+                apsw.TooBigError)
+"""What the data of a changeset can cause (a fast path then steps aside); anything else — a full disk,
+an I/O error, which may end the transaction — propagates."""
 __all__ = ["Conflict", "NotClean", "Outcome", "Plan", "apply_changeset", "exact_tables", "plan", "scan"]
 # The fast paths of a clean apply (measurements and reasons: docs/benchmarks.md).
 DIRECT_INSERTS = True
@@ -198,7 +202,7 @@ def _apply_fast(conn: apsw.Connection, changeset: bytes, p: Plan) -> None:
         conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
     try:
         apsw.Changeset.apply(changeset, conn, conflict=refuse_all, flags=_NO_SAVEPOINT)
-    except apsw.Error:
+    except _DATA_ERRORS:
         raise NotClean from None
     finally:
         conn.execute(f"PRAGMA cache_size = {cache}")
@@ -221,7 +225,7 @@ def _apply_direct(conn: apsw.Connection, changeset: bytes) -> None:
             if ch.op != "INSERT" or new is None:
                 raise NotClean
             conn.execute(_insert_sql(ch.name, ch.column_count), new)
-    except apsw.Error:
+    except _DATA_ERRORS:
         raise NotClean from None
 
 

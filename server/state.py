@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schema.keys import KeyPair
-from server.devices import SignKeyCache
 from server.ratelimit import RateLimiter
 from server.settings import Settings
 from server.writer import Readers, Writer
@@ -31,7 +30,6 @@ class Services:
     clock: Callable[[], datetime]
     rng: random.Random
     limiter: RateLimiter
-    sign_keys: SignKeyCache = field(default_factory=SignKeyCache)
 
     def close(self) -> None:
         self.readers.close()

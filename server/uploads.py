@@ -11,6 +11,10 @@ Order of checks (nothing is learned from the payload before the signature verifi
 5. open (decrypt, hash, bounded decompress), scope and shape checks, apply with merge — all in one
    ledgered transaction. A refusal at this step quarantines the whole changeset and consumes the
    sequence number, so the tablet moves on; the receipt says ``quarantined`` with the reason.
+
+The server runs steps 1–2 and the opening of step 5 in :func:`check` on a reader thread (a revoked
+device's payload is not opened), and the rest in :func:`record` on the writer, where the device is
+read again; :func:`receive` does both on one connection.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from schema.keys import KeyPair, ed25519_public_from_raw
 from schema.wire import Receipt, TableCounts
 from server import reconcile
 from server.devices import Device, get_device, scope_units
-from server.errors import Forbidden, SequenceConflict, Unauthorized
+from server.errors import Forbidden, SequenceConflict, Unauthorized, WriteFailed
 from server.ledger import EffectNotExact, LedgerTx, iso, ledgered
 from server.quarantine import Refusal, hold
 from server.values import encode_value
@@ -108,23 +112,21 @@ class Checked:
     refusal: Refusal | None
 
 
-def check(data: bytes, *, sign_pub: Callable[[str], bytes | None], keys: KeyPair,
+def check(data: bytes, *, device: Callable[[str], Device | None], keys: KeyPair,
           max_envelope: int = env.MAX_ENVELOPE, max_changeset: int = env.MAX_CHANGESET) -> Checked:
-    """Steps 1–2 and the opening of step 5: pure computation, no database (runs off the writer).
-
-    ``sign_pub(device_id)`` gives the device's Ed25519 public key, or None for an unknown device.
-    """
+    """Steps 1–2, and the opening of step 5 for a device not revoked: no writes (it runs on a reader,
+    beside the writer). ``device(device_id)`` reads the device (None when unknown)."""
     parsed = env.parse(data, max_envelope=max_envelope)
     h = parsed.header
     if h.kind != env.KIND_UPLOAD:
         raise EnvelopeError("envelope_malformed", "not an upload envelope")
-    pub = sign_pub(h.device_id)
-    if pub is None:
+    known = device(h.device_id)
+    if known is None:
         raise Unauthorized("unknown device", code="unknown_device")
-    env.verify(parsed, ed25519_public_from_raw(pub))
+    env.verify(parsed, ed25519_public_from_raw(known.sign_pub))
     sha = hashlib.sha256(data).hexdigest()
-    if h.schema_version > SCHEMA_VERSION:
-        return Checked(data, parsed, sha, None, None)
+    if known.revoked_at is not None or h.schema_version > SCHEMA_VERSION:
+        return Checked(data, parsed, sha, None, None)  # refused unopened (step 3, or a newer schema)
     try:
         return Checked(data, parsed, sha, env.open_(parsed, keys.box_key, max_changeset=max_changeset), None)
     except EnvelopeError:
@@ -132,22 +134,17 @@ def check(data: bytes, *, sign_pub: Callable[[str], bytes | None], keys: KeyPair
                        Refusal("cannot_open", "无法解开上传内容", "the envelope payload cannot be opened"))
 
 
-def device_sign_pub(conn: apsw.Connection, device_id: str) -> bytes | None:
-    """A device's Ed25519 public key (it never changes once enrolled), or None."""
-    device = get_device(conn, device_id)
-    return None if device is None else device.sign_pub
-
-
 def receive(conn: apsw.Connection, data: bytes, *, keys: KeyPair, now: datetime,
             max_envelope: int = env.MAX_ENVELOPE, max_changeset: int = env.MAX_CHANGESET) -> Receipt:
     """Handle one upload on the writer connection; returns its receipt or raises a 4xx error."""
-    checked = check(data, sign_pub=lambda device_id: device_sign_pub(conn, device_id), keys=keys,
+    checked = check(data, device=lambda device_id: get_device(conn, device_id), keys=keys,
                     max_envelope=max_envelope, max_changeset=max_changeset)
     return record(conn, checked, now=now)
 
 
 def record(conn: apsw.Connection, checked: Checked, *, now: datetime) -> Receipt:
-    """Steps 3–5 on the writer connection, for an upload :func:`check` passed."""
+    """Steps 3–5 on the writer connection, for an upload :func:`check` passed (the device is read
+    again: a revocation since the check still refuses it)."""
     h = checked.parsed.header
     data, sha = checked.data, checked.sha
     device = get_device(conn, h.device_id)
@@ -190,10 +187,13 @@ def _accept(conn: apsw.Connection, checked: Checked, device: Device, *, now: dat
         changeset = checked.changeset
         assert changeset is not None
         scope = frozenset(scope_units(conn, device.unit_id))
+        grouped = conn.in_transaction  # inside the writer's group commit
         try:
             return _ledgered_upload(conn, changeset, data, sha, device, h.seq, scope=scope, captured=captured,
                                     now=now, fast=True)
         except (reconcile.NotClean, EffectNotExact):  # a fast path met a conflict half-way; rolled back
+            if grouped and not conn.in_transaction:  # the group's transaction is gone: do not commit alone
+                raise WriteFailed("write not kept: the shared transaction ended; retry") from None
             return _ledgered_upload(conn, changeset, data, sha, device, h.seq, scope=scope, captured=captured,
                                     now=now, fast=False)
     except Refusal as refusal:
@@ -208,11 +208,17 @@ def _ledgered_upload(conn: apsw.Connection, changeset: bytes, data: bytes, sha: 
     On a fast path the session does not watch the changeset's tables: a clean apply's effect on them is
     the changeset itself, which the ledger entry records (followed by the session's capture of the
     rest: the device's sequence number). Saves the session's per-row hook and its changeset pass."""
-    plan = reconcile.plan(changeset, conn, scope)  # reads only; a Refusal quarantines
-    counts = plan.counts
-    exact = reconcile.exact_tables(conn, plan) if fast else frozenset()
+    planned: list[tuple[reconcile.Plan, frozenset[str]]] = []
+
+    def prepare() -> frozenset[str]:  # in the transaction: what the plan reads cannot change under it
+        p = reconcile.plan(changeset, conn, scope)  # a Refusal quarantines
+        planned.append((p, reconcile.exact_tables(conn, p) if fast else frozenset()))
+        return planned[0][1]
+
     with ledgered(conn, kind="upload", actor=f"device:{device.id}", now=now, device_id=device.id,
-                  captured_at=captured, assumed=exact) as tx:
+                  captured_at=captured, assumed=prepare) as tx:
+        plan, exact = planned[0]
+        counts = plan.counts
         outcome = reconcile.apply_changeset(conn, changeset, captured_at=iso(captured), counts=counts,
                                             plan=plan if fast else None)
         if exact:

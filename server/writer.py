@@ -71,6 +71,8 @@ class Writer:
         self._cache_mib = cache_mib
         self._max_group = max(1, max_group)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
         self.stats = GroupStats()
         opened: Future[apsw.Connection] = Future()
         self._thread = threading.Thread(target=self._main, args=(opened,), name="laogan-writer", daemon=True)
@@ -81,9 +83,10 @@ class Writer:
     # -- submitting -------------------------------------------------------------------------------
     def submit(self, fn: Callable[[apsw.Connection], T], *, grouped: bool = False) -> Future[T]:
         job = _Job(fn, grouped)
-        if not self._thread.is_alive():
-            raise RuntimeError("the writer is closed")
-        self._queue.put(job)
+        with self._lock:
+            if self._closed:
+                raise WriteFailed("the writer is closed")
+            self._queue.put(job)
         return job.future
 
     async def run(self, fn: Callable[[apsw.Connection], T]) -> T:
@@ -103,9 +106,12 @@ class Writer:
         return 0 if self._checkpoints is None else self._checkpoints.runs
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
+        """Run what is queued, then stop (later submissions fail with :class:`WriteFailed`)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._queue.put(None)
+        self._thread.join()
         if self._checkpoints is not None:
             self._checkpoints.close()
 
@@ -118,6 +124,8 @@ class Writer:
             self._checkpoints = Checkpointer(self._path)
             conn.set_wal_hook(self._checkpoints.wal_hook)  # replaces SQLite's automatic checkpoint
         except BaseException as exc:
+            with self._lock:
+                self._closed = True
             opened.set_exception(exc)
             return
         opened.set_result(conn)
@@ -127,11 +135,8 @@ class Writer:
                 job = held.popleft() if held else self._queue.get()
                 if job is None:
                     break
-                if not job.grouped:
-                    self._alone(conn, job)
-                    continue
                 group = [job]
-                while len(group) < self._max_group:
+                while job.grouped and len(group) < self._max_group:
                     try:
                         nxt = self._queue.get_nowait()
                     except queue.Empty:
@@ -140,18 +145,55 @@ class Writer:
                         held.append(nxt)
                         break
                     group.append(nxt)
-                self._group(conn, group)
+                try:
+                    self._group(conn, group) if job.grouped else self._alone(conn, job)
+                except BaseException:  # the writer's own machinery failed: answer, then stop
+                    log.exception("the writer stopped")
+                    for j in group:
+                        pending = j.future.running() or (not j.future.done() and j.future.set_running_or_notify_cancel())
+                        if pending:
+                            j.future.set_exception(WriteFailed("the writer stopped during this write; retry"))
+                    break
         finally:
+            with self._lock:
+                self._closed = True
+            self._fail_pending(held)
             conn.close()
 
+    def _fail_pending(self, held: deque[_Job | None]) -> None:
+        """Fail whatever is still queued when the writer stops (nothing of it ran)."""
+        while True:
+            if held:
+                job = held.popleft()
+            else:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    return
+            if job is not None and job.future.set_running_or_notify_cancel():
+                job.future.set_exception(WriteFailed("the writer stopped before this write ran; retry"))
+
     @staticmethod
-    def _alone(conn: apsw.Connection, job: _Job) -> None:
+    def _end_transaction(conn: apsw.Connection, why: str) -> None:
+        """Roll back a transaction a job left open (a bug, or an error SQLite did not end)."""
+        if conn.in_transaction:
+            log.error("rolling back a transaction left open: %s", why)
+            conn.execute("ROLLBACK")
+
+    def _alone(self, conn: apsw.Connection, job: _Job) -> None:
         if not job.future.set_running_or_notify_cancel():
             return
         try:
-            job.future.set_result(job.fn(conn))
+            result = job.fn(conn)
         except BaseException as exc:
+            self._end_transaction(conn, "after a failed job")
             job.future.set_exception(exc)
+            return
+        if conn.in_transaction:  # its writes are not committed: do not report success
+            self._end_transaction(conn, "after a job that returned")
+            job.future.set_exception(WriteFailed("write not kept: the transaction was left open; retry"))
+            return
+        job.future.set_result(result)
 
     def _group(self, conn: apsw.Connection, group: list[_Job]) -> None:
         live = [j for j in group if j.future.set_running_or_notify_cancel()]
@@ -178,8 +220,10 @@ class Writer:
             except apsw.Error as exc:
                 lost = f"commit failed ({type(exc).__name__})"
         if lost is not None:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            try:
+                self._end_transaction(conn, lost)
+            except apsw.Error:
+                log.exception("rollback failed")
             log.error("group of %d writes not kept: %s", len(live), lost)
             self.stats.failed += len(live)
             for job in live:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import apsw
@@ -22,9 +21,9 @@ from server.ledger_audit import maybe_checkpoint
 from server.pull import PullPage, build_page
 from server.state import Services
 
-GROUP_MAX_BODY = 256 * 1024
-"""Uploads up to this size share group commits; a larger one commits alone (a grouped upload's
-savepoint journal is held in memory, and one large upload would only delay the small ones)."""
+GROUP_MAX_CHANGESET = 1024 * 1024
+"""Uploads whose changeset is up to this size share group commits; a larger one commits alone (a
+grouped upload's savepoint journal is held in memory, and one large upload would delay the others)."""
 
 
 def _svc(state: State) -> Services:
@@ -74,19 +73,13 @@ async def upload_changeset(
     if claimed is not None and (wait := svc.limiter.check(claimed, now.timestamp())) > 0:
         raise RateLimited(wait)
 
-    pub = None if claimed is None else svc.sign_keys.get(claimed)
-    if claimed is not None and pub is None:
-        pub = await svc.readers.run(lambda conn: uploads.device_sign_pub(conn, claimed))
-        if pub is not None:
-            svc.sign_keys.put(claimed, pub)
+    def check(conn: apsw.Connection) -> uploads.Checked:
+        return uploads.check(body, device=lambda device_id: devices.get_device(conn, device_id), keys=svc.keys,
+                             max_envelope=limit, max_changeset=svc.settings.max_changeset_bytes)
 
-    def check() -> uploads.Checked:
-        return uploads.check(body, sign_pub=lambda device_id: pub if device_id == claimed else None,
-                             keys=svc.keys, max_envelope=limit, max_changeset=svc.settings.max_changeset_bytes)
-
-    # Parse, verify and open beside the writer; a large body in a thread, so the event loop stays free.
-    grouped = len(body) <= GROUP_MAX_BODY
-    checked = check() if grouped else await asyncio.to_thread(check)
+    # Parse, verify and open on a reader thread, beside the writer and off the event loop.
+    checked = await svc.readers.run(check)
+    grouped = len(checked.changeset or b"") <= GROUP_MAX_CHANGESET
 
     def work(conn: apsw.Connection) -> Receipt:
         try:

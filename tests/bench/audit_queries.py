@@ -72,7 +72,7 @@ def run(ctx: Ctx) -> list[Result]:
     keys = CACHE / "audit-keys"
     if not (keys / "sign.key").exists():
         KeyPair.generate().save(keys)  # the ledger check only needs a server public key to read
-    got = bench_canned_queries(db, runs=3 if ctx.quick else 5, keys_dir=keys)
+    got = bench_canned_queries(db, runs=3 if ctx.quick else 20, keys_dir=keys)
     (_, base), queries = got[0], got[1:]
     ctx.extra["audit_queries"] = {"profile": profile, "baseline": [got[0][0], round(base, 2)],
                                   "p95_ms": {n: round(ms, 2) for n, ms in queries}}

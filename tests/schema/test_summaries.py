@@ -235,3 +235,4 @@ def test_one_member_through_the_cases() -> None:
     assert months() == ["2026-10", "2026-11"]
     conn.execute("DELETE FROM party_meetings WHERE id = ?", (uid(1),))
     assert months() == [] and mismatches(conn) == {}
+

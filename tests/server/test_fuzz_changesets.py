@@ -405,6 +405,19 @@ def test_infinite_value_in_a_conflict_is_quarantined_not_a_crash(h: Harness) -> 
     assert sum(tally.outcomes.values()) == 1
 
 
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+def test_an_infinite_real_is_quarantined_not_stored(h: Harness, value: float) -> None:
+    """Found by the hostile-values fuzz: ``gift_yuan >= 0`` lets +inf into the table, but the registry
+    says finite; the scan refuses the changeset before anything is applied."""
+    row = valid_row("visits", uid(95), h.unit_id)
+    row[table("visits").column_names().index("gift_yuan")] = value
+    tally = Tally()
+    run_case(h, changeset("visits", insert(row)), tally)
+    assert tally.outcomes == {"quarantined": 1}
+    assert h.one("SELECT reason_code FROM quarantine ORDER BY id DESC LIMIT 1") == ("invalid_value",)
+    assert h.one("SELECT count(*) FROM visits WHERE id = ?", (uid(95),)) == (0,)
+
+
 @pytest.mark.parametrize("created_at", [2**62, 2**63 - 1, 253402300800, -(2**63)])
 def test_absurd_capture_time_gets_a_receipt(h: Harness, created_at: int) -> None:
     """The envelope's created_at is a signed i64; any value must give a receipt, not a crash."""

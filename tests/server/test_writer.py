@@ -131,7 +131,7 @@ def test_a_lone_grouped_job_is_not_held_back(tmp_path: Path) -> None:
         assert writer.stats.groups == 1 and writer.stats.largest == 1
     finally:
         writer.close()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(WriteFailed):
         writer.submit(lambda c: None)
 
 
@@ -158,3 +158,60 @@ def test_the_wal_is_checkpointed_beside_the_writer(tmp_path: Path) -> None:
         assert check.execute("SELECT count(*), sum(length(x)) FROM probe_blob").fetchone() == (6, 6 * 2**20)
     finally:
         check.close()
+
+
+def test_a_job_that_leaves_its_transaction_open_is_not_reported_kept(tmp_path: Path) -> None:
+    path = make_db(tmp_path)
+    org = Org()
+    writer = Writer(path)
+    try:
+        def dangling(conn: apsw.Connection) -> str:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO units (id, code, name, level, parent_id) VALUES (?,?,?,?,?)",
+                         ("00000000-0000-4000-8000-000000000999", "530326899", "镇", "township", org.county))
+            return "done"
+
+        with pytest.raises(WriteFailed):
+            writer.run_sync(dangling)
+        assert writer.run_sync(lambda c: c.in_transaction) is False
+        assert writer.submit(_add_unit(8, org), grouped=True).result(10) == "530326808"  # a group, not nested
+    finally:
+        writer.close()
+    assert _codes(path) == {"530326808"}
+
+
+class _BreakingWriter(Writer):
+    """A writer whose group machinery fails once (as a failed ROLLBACK would), to see what it leaves."""
+
+    def _group(self, conn: apsw.Connection, group: list[Any]) -> None:
+        raise RuntimeError("the group machinery broke")
+
+
+def test_jobs_queued_when_the_writer_stops_are_failed_not_left_waiting(tmp_path: Path) -> None:
+    writer = _BreakingWriter(make_db(tmp_path))
+    gate = threading.Event()
+    started = threading.Event()
+
+    def block(_: apsw.Connection) -> None:
+        started.set()
+        gate.wait(10)
+
+    writer.submit(block)
+    assert started.wait(10)
+    broken = writer.submit(lambda c: "never", grouped=True)
+    queued = [writer.submit(lambda c: "late"), writer.submit(lambda c: "later", grouped=True)]
+    gate.set()
+    for f in (broken, *queued):
+        exc = f.exception(10)  # answered, not left waiting
+        assert exc is not None
+    assert all(isinstance(f.exception(), WriteFailed) for f in queued)
+    with pytest.raises(WriteFailed):
+        writer.submit(lambda c: None)
+    writer.close()
+
+
+def test_close_runs_what_is_queued(tmp_path: Path) -> None:
+    writer = Writer(make_db(tmp_path))
+    futures = [writer.submit(lambda c, n=n: n, grouped=n % 2 == 0) for n in range(6)]
+    writer.close()
+    assert [f.result(0) for f in futures] == list(range(6))

@@ -8,9 +8,12 @@ from pathlib import Path
 import apsw
 from click.testing import CliRunner
 
+from schema.derived import mismatches
 from schema.migrations import migrate
+from schema.tables import table
 from server.audit.summaries import check
 from server.cli import main
+from server.db import open_central
 from tests.schema.test_summaries import World
 
 
@@ -34,3 +37,18 @@ def test_check_and_repair(tmp_path: Path) -> None:
     code, out = _run("--db", str(db), "--repair")
     assert code == 0 and "repaired" in out
     assert _run("--db", str(db))[0] == 0
+
+
+def test_insert_or_replace_keeps_the_summaries_exact_on_server_connections(tmp_path: Path) -> None:
+    """The server's connections turn on recursive_triggers, so a REPLACE fires the delete triggers."""
+    conn = open_central(tmp_path / "central.db")
+    with conn:
+        World(conn, random.Random(5)).seed()
+    cols = ", ".join(f'"{c}"' for c in table("retirees").column_names())
+    n = conn.execute("SELECT count(*) FROM retirees WHERE deceased_on IS NULL").fetchone()
+    assert n is not None and n[0] > 0
+    with conn:
+        conn.execute(f"INSERT OR REPLACE INTO retirees ({cols}) SELECT {cols} FROM retirees"
+                     " WHERE deceased_on IS NULL LIMIT 3")
+    assert mismatches(conn) == {}
+    conn.close()
