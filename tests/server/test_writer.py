@@ -38,8 +38,8 @@ def _add_unit(n: int, org: Org, *, fail: str | None = None) -> Any:
     return job
 
 
-def _held_group(writer: Writer, jobs: list[Any]) -> list[Future[Any]]:
-    """Queue ``jobs`` while the writer is busy, so they are taken as one group."""
+def _busy(writer: Writer) -> tuple[threading.Event, Future[None]]:
+    """Keep the writer thread busy until the returned gate is set (jobs queue up meanwhile)."""
     gate = threading.Event()
     started = threading.Event()
 
@@ -49,6 +49,12 @@ def _held_group(writer: Writer, jobs: list[Any]) -> list[Future[Any]]:
 
     blocker = writer.submit(block)
     assert started.wait(10)
+    return gate, blocker
+
+
+def _held_group(writer: Writer, jobs: list[Any]) -> list[Future[Any]]:
+    """Queue ``jobs`` while the writer is busy, so they are taken as one group."""
+    gate, blocker = _busy(writer)
     futures = [writer.submit(j, grouped=True) for j in jobs]
     gate.set()
     blocker.result(10)
@@ -189,15 +195,7 @@ class _BreakingWriter(Writer):
 
 def test_jobs_queued_when_the_writer_stops_are_failed_not_left_waiting(tmp_path: Path) -> None:
     writer = _BreakingWriter(make_db(tmp_path))
-    gate = threading.Event()
-    started = threading.Event()
-
-    def block(_: apsw.Connection) -> None:
-        started.set()
-        gate.wait(10)
-
-    writer.submit(block)
-    assert started.wait(10)
+    gate, _ = _busy(writer)
     broken = writer.submit(lambda c: "never", grouped=True)
     queued = [writer.submit(lambda c: "late"), writer.submit(lambda c: "later", grouped=True)]
     gate.set()
