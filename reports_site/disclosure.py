@@ -8,7 +8,8 @@ Rules (stated on the methodology page, and enforced here on every build):
    part-of-whole bounds. A "×" may stand for any count, 0 included, so the reader learns nothing from
    the mark itself; it is used for a hidden zero or larger count, and for a 1–9 count whose "<10" would
    let the reader pin it (1 + 1 = 2, nine ones under a parent of 9). Both attacks of
-   :mod:`reports_site.leaks` decide what is recoverable.
+   :mod:`reports_site.leaks` decide what is recoverable, and for small groups of hidden cells the
+   exact search of :mod:`reports_site.disclosure_search` (what several equations pin together).
 3. A rate, ratio or median is shown only when its denominator is at least 10 and none of the published
    counts it is made of is hidden (see :attr:`RateDef.linked`).
 
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from reports_site.definitions import AT_MOST, COUNTS, MIN_COUNT, SUMS, TOP_ONLY, RateDef
+from reports_site.disclosure_search import searched
 from reports_site.errors import DisclosureError
 from reports_site.indicators import Values
 from reports_site.leaks import INF, determined, pinned, reduce
@@ -83,6 +85,8 @@ class Model:
         for a, b in self.at_most:
             self.rels_of.setdefault(a, []).append(b)
             self.rels_of.setdefault(b, []).append(a)
+        self._searched: dict[tuple[tuple[Cell, int, int], ...], frozenset[Cell]] = {}
+        """Answers of the exact search per group of hidden cells (they depend on nothing else)."""
 
     # -- the attacks -------------------------------------------------------------------------------
 
@@ -103,7 +107,8 @@ class Model:
         hi: dict[Cell, int] = {}
         for c in hidden:
             lo[c], hi[c] = _bounds(status, c)
-        return pinned(red, lo, hi) or determined(red, random.Random(seed))
+        return (pinned(red, lo, hi) or determined(red, random.Random(seed))
+                or searched(red, lo, hi, self.value, self._searched))
 
     def check(self, disclosure: Disclosure, *, seed: int = 1) -> None:
         """Raise :class:`DisclosureError` if a 1–9 count is shown or a suppressed cell can be recovered."""

@@ -228,3 +228,27 @@ def test_rates_are_withheld_with_small_or_hidden_inputs() -> None:
     assert not d.shows_rate(share, "u", 40)  # members hidden: the share would give it back
     assert not d.shows_rate(RATE_BY_KEY["contact"], "u", 9)
     assert d.shows_rate(RATE_BY_KEY["contact"], "u", 10)
+
+
+def test_a_total_pinned_by_a_narrow_part_and_its_own_small_bound_is_protected() -> None:
+    # found by hypothesis: a's row gives lixiu(a) + county(a) <= 2 (section(a) >= 0); with the columns
+    # lixiu(city) = lixiu(a), county(city) = county(a) the city's row gives section(city) = 9 + section(a),
+    # and "<10" on section(city) pins it at 9 and section(a) at 0; no single equation shows it
+    rows = [[0, 2, 0, 10], [0, 0, 0, 0], [0, 0, 9, 2]]
+    cells = {u: dict(zip(CATS, r, strict=True)) for u, r in zip("abc", rows, strict=True)}
+    tree, values, m = model(FAMILY_SHAPE, cells)
+    leaky = {("cat:lixiu", "city"): SECONDARY, ("cat:county_level", "city"): PRIMARY,
+             ("cat:section_level", "city"): PRIMARY, ("cat:lixiu", "a"): SECONDARY,
+             ("cat:county_level", "a"): PRIMARY, ("cat:section_level", "a"): SECONDARY,
+             ("retirees", "b"): SECONDARY, ("cat:section_level", "b"): SECONDARY,
+             ("cat:general", "b"): SECONDARY, ("retirees", "c"): SECONDARY,
+             ("cat:section_level", "c"): SECONDARY, ("cat:general", "c"): PRIMARY}
+    seen = reader_solutions(tree, values, FAMILY, Disclosure(leaky))
+    assert seen is not None and seen[("cat:section_level", "city")] == {9}
+    with pytest.raises(DisclosureError, match="could be recovered"):
+        m.check(Disclosure(leaky))
+    d = m.protect()
+    m.check(d)
+    seen = reader_solutions(tree, values, FAMILY, d)
+    assert seen is not None
+    assert {c: v for c, v in seen.items() if len(v) < 2} == {}
