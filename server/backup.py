@@ -127,6 +127,16 @@ def _check(path: Path, public_key: Ed25519PublicKey) -> tuple[Verdict, int]:
     return verdict, pages
 
 
+def _copy_checked(src: Path, partial: Path, public_key: Ed25519PublicKey) -> tuple[Verdict, int]:
+    """Copy ``src`` (read-only, online) into ``partial`` and check the copy: (ledger verdict, pages)."""
+    source = open_reader(src)
+    try:
+        _copy(source, partial)
+    finally:
+        source.close()
+    return _check(partial, public_key)
+
+
 def backup(db_path: Path, out: Path, public_key: Ed25519PublicKey) -> BackupResult:
     """Copy the (possibly live) central database at ``db_path`` to the new file ``out``."""
     if not db_path.is_file():
@@ -136,12 +146,7 @@ def backup(db_path: Path, out: Path, public_key: Ed25519PublicKey) -> BackupResu
     partial = _partial(out)
     _claim(partial)
     try:
-        source = open_reader(db_path)
-        try:
-            _copy(source, partial)
-        finally:
-            source.close()
-        verdict, pages = _check(partial, public_key)
+        verdict, pages = _copy_checked(db_path, partial, public_key)
         _publish(partial, out)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -161,12 +166,7 @@ def restore(backup_file: Path, db_path: Path, public_key: Ed25519PublicKey, *, f
     partial = _partial(db_path)
     _claim(partial)
     try:
-        source = open_reader(backup_file)
-        try:
-            _copy(source, partial)
-        finally:
-            source.close()
-        verdict, pages = _check(partial, public_key)
+        verdict, pages = _copy_checked(backup_file, partial, public_key)
         for suffix in _SIDE_FILES:  # stale side files first: never let an old WAL meet the new file
             Path(str(db_path) + suffix).unlink(missing_ok=True)
         os.replace(partial, db_path)

@@ -35,6 +35,7 @@ from server.db import open_central, open_reader, open_writer
 from server.ledger import ledgered
 from server.ledger_audit import checkpoint, verify
 from server.process import free_port, wait_ready
+from server.process import stop as stop_process
 from server.serverkeys import init_server, load_server_keys
 from server.settings import Settings, child_env
 from server.state import utc_now
@@ -216,8 +217,7 @@ def run_demo(data_dir: Path, *, seed: int = 2026, days: int = 30, echo: Echo = p
             subprocess.run(_laogan("tablet", "sync", "--dir", str(d)), env=child_env(settings), check=True,
                            capture_output=True)
     finally:
-        server.terminate()
-        server.wait(30)
+        stop_process(server, grace_s=30)
         log.close()
     echo("5/5 检查一致性并验证账本 checking convergence and verifying the ledger …")
     ok = sum(converged(settings, d / "tablet.db") for d in tablets)

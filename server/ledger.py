@@ -190,7 +190,7 @@ def no_triggers(conn: apsw.Connection, tables: Iterable[str]) -> bool:
 def ledgered(
     conn: apsw.Connection, *, kind: str, actor: str, now: datetime, device_id: str | None = None,
     staff_id: str | None = None, captured_at: datetime | None = None,
-    assumed: frozenset[str] | Callable[[], frozenset[str]] = frozenset(),
+    assumed: Callable[[], frozenset[str]] | None = None,
 ) -> Iterator[LedgerTx]:
     """A write transaction whose effect is appended to the ledger as one entry.
 
@@ -205,8 +205,8 @@ def ledgered(
     sets ``tx.assumed_effect`` to it, with ``tx.assumed_log`` its change_log rows — a changeset that
     applied cleanly to tables without triggers is its own effect (an upload's fast path). The entry's
     effect is then that changeset followed by the session's capture of every other table; the body
-    must not change ``assumed`` tables in any other way. A callable is called once the transaction has
-    begun (so what it reads to decide cannot change before the writes).
+    must not change ``assumed`` tables in any other way. ``assumed`` is called once the transaction has
+    begun (so what it reads to decide cannot change before the writes) and returns those tables.
     """
     nested = conn.in_transaction
     conn.execute("SAVEPOINT ledgered" if nested else "BEGIN IMMEDIATE")
@@ -214,11 +214,10 @@ def ledgered(
         last_id, prev_hash = head(conn)
         tx = LedgerTx(last_id + 1, kind, actor, device_id, staff_id, iso(now))
         logged_at = iso(captured_at or now)
-        if callable(assumed):
-            assumed = assumed()
+        unwatched = assumed() if assumed is not None else frozenset()
         session = apsw.Session(conn, "main")
         for name in ledgered_tables():
-            if name not in assumed:
+            if name not in unwatched:
                 session.attach(name)
 
         def finish() -> bytes:
@@ -226,7 +225,7 @@ def ledgered(
             session.close()
             rows = effect_log(conn, watched) if watched else []
             effect = watched
-            if assumed:
+            if unwatched:
                 if tx.assumed_effect is None or tx.assumed_log is None:
                     raise RuntimeError("ledgered(assumed=...) ended without tx.assumed_effect and assumed_log")
                 try:  # also re-encodes the tablet's bytes the way SQLite writes changesets

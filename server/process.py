@@ -1,6 +1,7 @@
 """Starting laogan's own servers as child processes: a free loopback port, and readiness polling.
 
 Used by the demo and by the tests that run the real servers; never a fixed sleep, always a deadline.
+:func:`stop` ends one: SIGTERM (a clean shutdown signs the ledger head), SIGKILL after a grace period.
 """
 
 from __future__ import annotations
@@ -34,3 +35,15 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], *, path: str = "/v1/heal
                 pass
             time.sleep(interval_s)  # the polling interval, bounded by the deadline
     raise RuntimeError(f"{url} did not become ready within {deadline_s:.0f} s")
+
+
+def stop(proc: subprocess.Popen[bytes], *, grace_s: float = 10.0) -> None:
+    """Ask ``proc`` to stop (SIGTERM); kill it if it has not within ``grace_s``. Idempotent."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(grace_s)

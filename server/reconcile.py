@@ -187,10 +187,9 @@ class NotClean(Exception):
     calls :func:`apply_changeset` again without the plan. Raised only when a ``plan`` was passed."""
 
 
-def _apply_fast(conn: apsw.Connection, changeset: bytes, p: Plan) -> None:
+def _apply_fast(conn: apsw.Connection, changeset: bytes) -> None:
     """Apply a large changeset expected to be clean, with a larger page cache: :class:`NotClean`,
-    transaction half-written, at the first conflict callback or error (``p`` is unused; kept for
-    the tests that wrap this function)."""
+    transaction half-written, at the first conflict callback or error."""
 
     def refuse_all(_reason: int, _change: apsw.TableChange) -> int:
         return apsw.SQLITE_CHANGESET_ABORT
@@ -254,7 +253,7 @@ def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str
     """
     if plan is not None and plan.fast:
         if len(plan.log) >= FAST_MIN_ROWS:
-            _apply_fast(conn, changeset, plan)
+            _apply_fast(conn, changeset)
             return Outcome(counts=counts, exact=True)
         elif DIRECT_INSERTS and plan.inserts_only:
             _apply_direct(conn, changeset)

@@ -35,7 +35,7 @@ from schema.wire import Receipt, TableCounts
 from server import reconcile
 from server.devices import Device, get_device, scope_units
 from server.errors import Forbidden, SequenceConflict, Unauthorized, WriteFailed
-from server.ledger import EffectNotExact, LedgerTx, iso, ledgered
+from server.ledger import EffectNotExact, iso, ledgered
 from server.quarantine import Refusal, hold
 from server.values import encode_value
 
@@ -56,9 +56,9 @@ def record_conflicts(conn: apsw.Connection, outcome: reconcile.Outcome, *, uploa
         )
 
 
-def _cursor(conn: apsw.Connection, tx: LedgerTx) -> int:
-    """The pull cursor just past this upload's own change_log rows (the last ledgered write is done)."""
-    tx.finish_effect()
+def _cursor(conn: apsw.Connection) -> int:
+    """The pull cursor: the last ``change_log`` entry (call after ``LedgerTx.finish_effect``, so it is
+    past this upload's own rows)."""
     row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
     return int(row[0] or 0) if row else 0
 
@@ -234,10 +234,11 @@ def _ledgered_upload(conn: apsw.Connection, changeset: bytes, data: bytes, sha: 
             raise Refusal("unrecordable_conflict", "冲突中的值无法记录(如无穷大、错误类型)",
                           f"a conflicting value cannot be recorded ({type(exc).__name__})") from None
         conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (seq + 1, iso(now), device.id))
+        tx.finish_effect()  # the last ledgered write: change_log now holds this upload's rows
         receipt = Receipt(
             device_id=device.id, seq=seq, status=outcome.status, upload_id=upload_id,
             counts={k: TableCounts(**v) for k, v in counts.items()}, conflicts=len(outcome.conflicts),
-            cursor=_cursor(conn, tx),
+            cursor=_cursor(conn),
         )
         _set_receipt(conn, upload_id, receipt)
         tx.summary = {"upload_id": upload_id, "seq": seq, "status": outcome.status,
@@ -253,8 +254,9 @@ def _quarantine(conn: apsw.Connection, data: bytes, sha: str, device: Device, se
                                   data=data, status="quarantined", ledger_id=tx.ledger_id)
         hold(conn, upload_id=upload_id, device_id=device.id, seq=seq, refusal=refusal, now=now)
         conn.execute("UPDATE devices SET next_seq = ?, last_seen_at = ? WHERE id = ?", (seq + 1, iso(now), device.id))
+        tx.finish_effect()  # the last ledgered write: change_log now holds this upload's rows
         receipt = Receipt(device_id=device.id, seq=seq, status="quarantined", upload_id=upload_id, counts={},
-                          conflicts=0, cursor=_cursor(conn, tx), reason=f"{refusal.code}: {refusal.zh} ({refusal.en})")
+                          conflicts=0, cursor=_cursor(conn), reason=f"{refusal.code}: {refusal.zh} ({refusal.en})")
         _set_receipt(conn, upload_id, receipt)
         tx.summary = {"upload_id": upload_id, "seq": seq, "status": "quarantined", "reason": refusal.code,
                       "envelope_sha256": sha}

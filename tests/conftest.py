@@ -16,7 +16,7 @@ import pytest
 
 from server.db import open_writer
 from server.ledger import ledgered
-from server.process import free_port, wait_ready
+from server.process import free_port, stop, wait_ready
 from server.serverkeys import init_server
 from server.settings import Settings
 
@@ -120,12 +120,7 @@ def start_server(settings: Settings, log: Path, *, deadline_s: float = 30.0,
 
 
 def stop_server(server: LiveServer) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(10)
+    stop(server.process)
 
 
 @pytest.fixture

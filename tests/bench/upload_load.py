@@ -31,6 +31,7 @@ import httpx
 
 from server.db import open_reader
 from server.process import free_port
+from server.process import stop as stop_process
 from server.serverkeys import load_server_keys
 from tests.bench.changesets import INSERT_MIX, Maker, UnitRows, load_unit, seal_upload, units_by_size
 from tests.bench.common import (
@@ -84,8 +85,7 @@ def trivial_server() -> Iterator[str]:
         proc.stdout.readline()  # "ready PORT"
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop_process(proc)
 
 
 def httpx_ceiling(url: str, body: bytes, seconds: float, threads: int = 16) -> float:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.process import stop as stop_process
 from server.process import wait_ready
 from tests.conftest import REPO, free_port
 from tests.server.audit.conftest import bearer, file_digest
@@ -49,12 +50,7 @@ def start(fx: Fixture, work: Path, *, deadline_s: float = 30.0) -> LiveAudit:
 
 
 def stop(live: LiveAudit) -> None:
-    live.process.terminate()
-    try:
-        live.process.wait(10)
-    except subprocess.TimeoutExpired:
-        live.process.kill()
-        live.process.wait(10)
+    stop_process(live.process)
 
 
 @pytest.fixture
