@@ -78,7 +78,7 @@ def index_sql(t: Table, indexes: Iterable[Index] | None = None) -> list[str]:
     out: list[str] = []
     for ix in t.indexes if indexes is None else indexes:
         unique = "UNIQUE " if ix.unique else ""
-        cols = ", ".join(_q(c) for c in ix.columns)
+        cols = ", ".join(ix.key_sql(_q))
         where = f" WHERE {ix.where}" if ix.where else ""
         out.append(f"CREATE {unique}INDEX {_q(index_name(t, ix))} ON {_q(t.name)} ({cols}){where}")
     return out

@@ -120,7 +120,10 @@ RETIREES = Table(
              Index(("unit_id", "deceased_on", "caseworker_id", "id")),
              # the auditors' caseload (a caseworker's living retirees) and birthdays (六必访)
              Index(("caseworker_id", "deceased_on", "unit_id"), added_in=2, central_only=True),
-             Index(("birth_date", "unit_id", "deceased_on", "id"), added_in=2, central_only=True)),
+             Index(("birth_date", "unit_id", "deceased_on", "id"), added_in=2, central_only=True),
+             # must_visit_overdue walking units: a unit's birthdays in a month, one index range each
+             Index(("unit_id", "birth_month", "birth_date"), added_in=3, central_only=True,
+                   expressions=(("birth_month", "substr(birth_date, 6, 2)"),))),
 )
 
 FAMILY = Table(

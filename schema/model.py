@@ -5,6 +5,7 @@ Frozen dataclasses only; ``tables.py`` and ``server_tables.py`` fill them in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -95,6 +96,15 @@ class Index:
     central_dropped_in: int | None = None
     """Schema version whose migration drops it from the central database (tablets keep it). It stays in
     the registry because the older migrations, which never change, create it."""
+    expressions: tuple[tuple[str, str], ...] = ()
+    """``(name, SQL)`` for entries of ``columns`` that are expressions rather than columns, e.g.
+    ``("birth_month", "substr(birth_date, 6, 2)")``: the name goes into the index's name, the SQL into
+    its definition (a query's term must spell the expression the same way for SQLite to use it)."""
+
+    def key_sql(self, quote: Callable[[str], str]) -> list[str]:
+        """The index's key, one SQL term per entry of ``columns``."""
+        exprs = dict(self.expressions)
+        return [exprs.get(c) or quote(c) for c in self.columns]
 
     def present(self, kind: str, version: int) -> bool:
         """Whether a ``kind`` (``central`` or ``tablet``) database at schema ``version`` has this index."""

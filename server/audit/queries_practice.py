@@ -47,43 +47,50 @@ ORDER BY u.code, {ident.retiree_order('r')}"""
 
 
 def must_visit_overdue(ident: Ident) -> CannedQuery:
+    # Two branches, each walking units in code order (see docs/audit.md, Performance), merged by SQLite
+    # in output order: the month's events listed under the unit that recorded them, and the birthdays of
+    # those turning 80 or more under the retiree's unit, found through the (unit, birth month) index.
+    # ``due`` gives the constants once: the birth month, the first birth date too young to turn 80 this
+    # year, and the last event day whose 7-day window has closed. ``days`` gives each day of the month
+    # (as a birthday: 'MM-DD', the date, its window and whether it has closed) so the date arithmetic is
+    # done 31 times rather than per retiree.
     kinds = ", ".join(lit(k) for k in MUST_VISIT_EVENTS)
-    birthday = "date(strftime('%Y', p.m0) || substr(r.birth_date, 5))"
-    # Birth years from the oldest retiree's to the year that makes 80 this month: one birth_date range
-    # (that month of that year) each, so the index on birth_date finds the birthdays instead of a scan
-    # of every retiree. The ranges only narrow the search; the conditions below decide.
-    years = f"""years(y) AS (
-  SELECT CAST(strftime('%Y', (SELECT min(birth_date) FROM retirees)) AS INTEGER)
-  UNION ALL SELECT y + 1 FROM years, period p WHERE y < CAST(strftime('%Y', p.m0) AS INTEGER) - {BIRTHDAY_AGE}
+    due = f"""due(mm, born_before, cutoff) AS MATERIALIZED (
+  SELECT strftime('%m', m0), printf('%04d-01-01', CAST(strftime('%Y', m0) AS INTEGER) - {BIRTHDAY_AGE - 1}),
+         date(today, '-{VISIT_DAYS} days') FROM period
 )"""
-    occasions = f"""occasions(retiree_id, kind, on_day, win0, win1) AS MATERIALIZED (
-  SELECT e.retiree_id, {label(E.EVENT_KIND, 'e.kind')}, e.occurred_on, e.occurred_on,
-         date(e.occurred_on, '+{VISIT_DAYS} days')
-  FROM life_events e, period p
-  WHERE {in_scope('e.unit_id')} AND e.kind IN ({kinds}) AND e.retiree_id IS NOT NULL
-    AND e.occurred_on BETWEEN p.m0 AND p.m1
-  UNION ALL
-  SELECT b.id, '{BIRTHDAY_AGE}岁以上寿辰', b.day, date(b.day, '-{VISIT_DAYS} days'), date(b.day, '+{VISIT_DAYS} days')
-  FROM (SELECT r.id, r.deceased_on, {birthday} AS day,
-               CAST(strftime('%Y', p.m0) AS INTEGER) - CAST(strftime('%Y', r.birth_date) AS INTEGER) AS age
-        FROM period p CROSS JOIN years y CROSS JOIN retirees r
-        WHERE r.birth_date BETWEEN printf('%04d', y.y) || strftime('-%m-01', p.m0)
-                               AND printf('%04d', y.y) || strftime('-%m-31', p.m0)
-          AND {unit_in_scope('r.unit_id')} AND substr(r.birth_date, 6, 2) = strftime('%m', p.m0)) b
-  WHERE b.age >= {BIRTHDAY_AGE} AND (b.deceased_on IS NULL OR b.deceased_on > b.day)
+    days = f"""days(md, day, w0, w1, closed) AS MATERIALIZED (
+  SELECT md, d, date(d, '-{VISIT_DAYS} days'), date(d, '+{VISIT_DAYS} days'), date(d, '+{VISIT_DAYS} days') < today
+  FROM (SELECT p.today AS today, strftime('%m-', p.m0) || printf('%02d', k.n) AS md,
+               date(strftime('%Y-%m-', p.m0) || printf('%02d', k.n)) AS d
+        FROM period p, dom k)
 )"""
-    sql = with_clause(extra=(years, occasions)) + f"""SELECT u.code AS "单位代码", u.name AS "单位", {ident.retiree('r')},
-  o.kind AS "事由", o.on_day AS "发生日期", o.win1 AS "应访截止",
-  CAST(julianday(p.today) - julianday(o.win1) AS INTEGER) AS "逾期天数"
-FROM period p CROSS JOIN occasions o CROSS JOIN retirees r CROSS JOIN units u
-WHERE r.id = o.retiree_id AND u.id = r.unit_id AND {unit_in_scope('r.unit_id')} AND o.win1 < p.today
-  AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.retiree_id = o.retiree_id
-                  AND v.visited_on BETWEEN o.win0 AND o.win1)
-ORDER BY u.code, o.on_day, {ident.retiree_order('r')}, o.kind"""
+    dom = "dom(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM dom WHERE n < 31)"
+
+    def not_visited(who: str, w0: str, w1: str) -> str:
+        return f"NOT EXISTS (SELECT 1 FROM visits v WHERE v.retiree_id = {who} AND v.visited_on BETWEEN {w0} AND {w1})"
+
+    closes = f"date(e.occurred_on, '+{VISIT_DAYS} days')"
+    events = f"""SELECT u.code AS "单位代码", u.name AS "单位", {ident.retiree('r')},
+  {label(E.EVENT_KIND, 'e.kind')} AS "事由", e.occurred_on AS "发生日期", {closes} AS "应访截止",
+  CAST(julianday(p.today) - julianday({closes}) AS INTEGER) AS "逾期天数"
+FROM units u CROSS JOIN period p CROSS JOIN due d CROSS JOIN life_events e CROSS JOIN retirees r
+WHERE e.unit_id = u.id AND {unit_in_scope('u.id')} AND e.kind IN ({kinds})
+  AND e.occurred_on BETWEEN p.m0 AND p.m1 AND e.occurred_on < d.cutoff
+  AND {not_visited('e.retiree_id', 'e.occurred_on', closes)} AND r.id = e.retiree_id"""
+    births = f"""SELECT u.code, u.name, {ident.retiree('r')},
+  '{BIRTHDAY_AGE}岁以上寿辰', b.day, b.w1, CAST(julianday(p.today) - julianday(b.w1) AS INTEGER)
+FROM units u CROSS JOIN period p CROSS JOIN due d CROSS JOIN retirees r CROSS JOIN days b
+WHERE r.unit_id = u.id AND {unit_in_scope('u.id')}
+  AND substr(r.birth_date, 6, 2) = d.mm AND r.birth_date < d.born_before
+  AND b.md = substr(r.birth_date, 6, 5) AND b.closed AND (r.deceased_on IS NULL OR r.deceased_on > b.day)
+  AND {not_visited('r.id', 'b.w0', 'b.w1')}"""
+    sql = (with_clause(extra=(due, dom, days)) + events + "\nUNION ALL\n" + births
+           + f'\nORDER BY "单位代码", "发生日期", {ident.retiree_order_columns()}, "事由"')
     return CannedQuery(
         "must_visit_overdue", "六必访逾期未访",
-        f"所选月份内的生病住院、患病、遇到困难、丧葬、反映问题事项(事后{VISIT_DAYS}日内),以及{BIRTHDAY_AGE}岁以上"
-        f"老同志的寿辰(前后{VISIT_DAYS}日内),期限已过仍没有走访记录的。",
+        f"所选月份内的生病住院、患病、遇到困难、丧葬、反映问题事项(事后{VISIT_DAYS}日内,列在登记事项的单位下),"
+        f"以及{BIRTHDAY_AGE}岁以上老同志的寿辰(前后{VISIT_DAYS}日内),期限已过仍没有走访记录的。",
         sql, BOTH)
 
 

@@ -83,8 +83,9 @@ def in_scope(expr: str) -> str:
 def unit_in_scope(expr: str) -> str:
     """Like :func:`in_scope`, but never used to look rows up (the unary ``+``): for queries that walk
     ``units`` in code order, so that SQLite can stream rows in ``ORDER BY u.code, ...`` order and stop
-    at Datasette's row limit instead of evaluating and sorting the whole province first."""
-    return f"+{expr} IN (SELECT id FROM scope)"
+    at Datasette's row limit instead of evaluating and sorting the whole province first. With no unit
+    chosen every unit is in scope, and the test is skipped rather than looked up per row."""
+    return f"(coalesce(:{UNIT_PARAM}, '') = '' OR +{expr} IN (SELECT id FROM scope))"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ class Ident:
 
     def retiree_order(self, a: str) -> str:
         return f"{a}.name, {a}.id" if self.role == "senior" else f"{a}.id"
+
+    def retiree_order_columns(self) -> str:
+        """:meth:`retiree_order` by output column names, for a compound query's ``ORDER BY``."""
+        return '"姓名", "编号"' if self.role == "senior" else '"编号"'
 
     def staff(self, a: str, title: str = "工作人员") -> str:
         if self.role == "senior":

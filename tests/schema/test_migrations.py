@@ -24,6 +24,9 @@ SHIPPED = {
     # nothing but the version)
     ("central", 2): "6dec0497ee068fd041973fb1bfcffb8caffe3bc6d4a21ec74380c0755eccc699",
     ("tablet", 2): "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    # 3: the (unit, birth month, birth date) expression index for must_visit_overdue, central only
+    ("central", 3): "9da4200cff289bbe49f2c62433fa3eec04457b6c09f5e53e1696caf0b457b54b",
+    ("tablet", 3): "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 }
 
 
@@ -89,6 +92,20 @@ def test_audit_indexes_are_central_only() -> None:
     migrate(tablet, "tablet")
     names = {r[0] for r in tablet.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "ix_retirees_caseworker_id" in names and "ix_service_orders_requested_on_id_unit_id" not in names
+
+
+def test_expression_index_for_birthdays() -> None:
+    """Migration 3 adds one central-only index whose key is an expression (the birth month), and SQLite uses
+    it for a unit's birthdays in a month when the query spells the expression the same way."""
+    assert migration_sql("tablet", 3) == []
+    assert migration_sql("central", 3) == ['CREATE INDEX "ix_retirees_unit_id_birth_month_birth_date" ON "retirees"'
+                                           ' ("unit_id", substr(birth_date, 6, 2), "birth_date")']
+    conn = apsw.Connection(":memory:")
+    migrate(conn, "central")
+    plan = " ".join(str(r[3]) for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM retirees WHERE unit_id = 'u' AND substr(birth_date, 6, 2) = '10'"
+        " AND birth_date < '1947-01-01'"))
+    assert "ix_retirees_unit_id_birth_month_birth_date (unit_id=? AND <expr>=? AND birth_date<?)" in plan
 
 
 def test_synced_tables_identical_on_both_sides(tmp_path: Path) -> None:

@@ -83,6 +83,25 @@ def test_must_visit_overdue(app: AuditApp, fx: Fixture) -> None:
     assert [r["姓名"] for r in rows(app, fx, "senior", "must_visit_overdue")] == ["孙玉梅", "刘福生", "陈桂兰"]
 
 
+def test_must_visit_event_stays_with_the_unit_that_recorded_it(fx: Fixture, tmp_path: Path, clock: Clock) -> None:
+    # R5 (town A) had a bereavement on 11-08 that nobody visited, then moved to town B: the occasion was
+    # town A's to follow up, so it stays under town A (and out of town B's list).
+    conn = open_writer(fx.db)
+    with ledgered(conn, kind="import", actor="test", now=NOW):
+        conn.execute("UPDATE retirees SET unit_id = ? WHERE id = ?", (ORG.town_b, R[5]))
+    conn.close()
+    audit = make_app(fx, tmp_path / "audit", clock)
+    try:
+        every = [(r["单位代码"], r["编号"], r["事由"]) for r in rows(audit, fx, "auditor", "must_visit_overdue")]
+        town_b = [r["编号"] for r in rows(audit, fx, "auditor", "must_visit_overdue", unit=B_CODE)]
+        town_a = [r["编号"] for r in rows(audit, fx, "senior", "must_visit_overdue", unit=A_CODE)]
+    finally:
+        audit.close()
+    assert every == [(A_CODE, R[8], "患病"), (A_CODE, R[5], "丧葬"), (B_CODE, R[6], "80岁以上寿辰")]
+    assert town_b == [R[6]]
+    assert town_a == [R[8], R[5]]
+
+
 def test_absent_members(app: AuditApp, fx: Fixture) -> None:
     # Window 09-01..11-30. R1 attended 11-10; R2 absent throughout but had study delivered 10-20;
     # R8 absent throughout, last present 07-01, last home study 08-01 -> listed. R7's branch met in June only.
