@@ -1,7 +1,9 @@
 """Tablets: one-time enrolment codes, enrolment, scope, revocation.
 
 A device's scope is its unit and every unit below it. Enrolment codes are stored only as hashes and
-are single use; a code that is wrong, used or expired gets the same answer.
+are single use; a code that is wrong, used or expired gets the same answer. Enrolment is idempotent:
+the tablet that redeemed a code may present it again, with the same public keys, while the code is
+still valid (its answer was lost on a field network) and gets the same device back, nothing new made.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ def enroll(
     conn: apsw.Connection, *, code: str, sign_pub: str, box_pub: str, label: str, now: datetime,
     rng: random.Random,
 ) -> Enrolled:
-    """Redeem an enrolment code for a new device holding the given public keys."""
+    """Redeem an enrolment code for a new device holding the given public keys (or, for the same keys
+    again while the code is valid, return the device they already enrolled)."""
     try:
         sign_raw, box_raw = b64d(sign_pub), b64d(box_pub)
     except ValueError:
@@ -114,8 +117,11 @@ def enroll(
         (_hash_code(code), iso(now)),
     ).fetchone()
     if row is None:
-        raise Unauthorized("登记码无效、已使用或已过期 (enrolment code invalid, used or expired)",
-                           code="bad_enrol_code")
+        again = _enrolled_with(conn, code, b64e(sign_raw), b64e(box_raw), now)
+        if again is None:
+            raise Unauthorized("登记码无效、已使用或已过期 (enrolment code invalid, used or expired)",
+                               code="bad_enrol_code")
+        return _enrolled(conn, again)
     code_id, unit_id = int(row[0]), str(row[1])
     device_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     with ledgered(conn, kind="device", actor="enrol", now=now, device_id=device_id) as tx:
@@ -128,9 +134,23 @@ def enroll(
         conn.execute("UPDATE enrol_codes SET used_at = ?, device_id = ? WHERE id = ?", (iso(now), device_id, code_id))
     device = get_device(conn, device_id)
     assert device is not None
-    unit_row = conn.execute("SELECT code FROM units WHERE id = ?", (unit_id,)).fetchone()
+    return _enrolled(conn, device)
+
+
+def _enrolled_with(conn: apsw.Connection, code: str, sign_pub: str, box_pub: str, now: datetime) -> Device | None:
+    """The device a still-valid, used ``code`` enrolled, if it holds these public keys and is not revoked."""
+    row = conn.execute(
+        "SELECT d.id FROM enrol_codes e JOIN devices d ON d.id = e.device_id WHERE e.code_hash = ?"
+        " AND e.used_at IS NOT NULL AND e.expires_at > ? AND d.sign_pub = ? AND d.box_pub = ? AND d.revoked_at IS NULL",
+        (_hash_code(code), iso(now), sign_pub, box_pub),
+    ).fetchone()
+    return None if row is None else get_device(conn, str(row[0]))
+
+
+def _enrolled(conn: apsw.Connection, device: Device) -> Enrolled:
+    unit_row = conn.execute("SELECT code FROM units WHERE id = ?", (device.unit_id,)).fetchone()
     unit_code = str(unit_row[0]) if unit_row else ""
-    return Enrolled(device=device, unit_code=unit_code, scope=scope_units(conn, unit_id), cursor=0)
+    return Enrolled(device=device, unit_code=unit_code, scope=scope_units(conn, device.unit_id), cursor=0)
 
 
 def revoke(conn: apsw.Connection, device_id: str, *, now: datetime, actor: str = "cli") -> Device:

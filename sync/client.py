@@ -115,7 +115,7 @@ class SyncClient:
             lambda: self._http.build_request(
                 "POST", f"{base}/v1/enroll", content=body, headers={"content-type": "application/json"}
             ),
-            idempotent=False,
+            idempotent=True,  # the server answers the same keys with the same device while the code is valid
         )
         if resp.status_code not in (200, 201):
             self._raise_for(resp)

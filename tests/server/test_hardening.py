@@ -25,15 +25,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from schema.auth import sign_request
 from schema.envelope import KIND_UPLOAD, peek_device_id, verify_and_open
-from schema.keys import KeyPair, b64d
+from schema.keys import KeyPair, b64d, b64e
 from schema.wire import ENVELOPE_MEDIA_TYPE
 from server import devices, supervisors
 from server.app import create_app
 from server.db import open_writer
-from server.errors import ConfigError
+from server.errors import ConfigError, Unauthorized
 from server.settings import Settings
 from sync.cli import tablet as tablet_cli
-from tests.conftest import REPO, LiveServer, Org, free_port, start_server, stop_server, uid
+from tests.conftest import NOW, REPO, LiveServer, Org, free_port, make_org, start_server, stop_server, uid
 from tests.server.crash_harness import HTablet, Sent, enrol_codes, make_htablet, real_now
 from tests.server.harness import RETIREE_COLS
 
@@ -204,6 +204,50 @@ def test_an_enrolment_code_works_once(live_server: LiveServer, tmp_path: Path) -
     with pytest.raises(ServerRefused) as e:
         make_htablet(live_server.url, tmp_path, "twice", code, seed=6, index=1)
     assert (e.value.status, e.value.server_code) == (401, "bad_enrol_code")
+
+
+def test_an_enrolment_answer_lost_on_the_way_can_be_asked_for_again(live_server: LiveServer) -> None:
+    """The tablet that redeemed a code presents it again with the same keys (its answer was lost): it gets
+    the same device, and nothing new is made. Other keys still get the one refusal."""
+    (code,) = enrol_codes(live_server.settings, [ORG.town_b_code], random.Random(8))
+    keys = KeyPair.generate(lambda n: random.Random(8).randbytes(n))
+    sp, bp = keys.public_bytes()
+    body = {"code": code, "sign_pub": b64e(sp), "box_pub": b64e(bp), "label": "娜姑镇-1"}
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        first = http.post("/v1/enroll", json=body)
+        again = http.post("/v1/enroll", json=body)
+        other_sp, other_bp = KeyPair.generate(lambda n: random.Random(9).randbytes(n)).public_bytes()
+        other = http.post("/v1/enroll", json={**body, "sign_pub": b64e(other_sp), "box_pub": b64e(other_bp)})
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json() == first.json()
+    assert (other.status_code, other.json()["error"]["code"]) == (401, "bad_enrol_code")
+    conn = apsw.Connection(str(live_server.settings.db_path), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        made = conn.execute("SELECT count(*) FROM devices WHERE sign_pub = ?", (b64e(sp),)).fetchone()[0]
+        entries = conn.execute("SELECT count(*) FROM ledger WHERE kind = 'device' AND device_id = ?",
+                               (first.json()["device_id"],)).fetchone()[0]
+    finally:
+        conn.close()
+    assert (made, entries) == (1, 1)
+
+
+def test_an_enrolment_is_not_repeated_once_expired_or_revoked(tmp_path: Path) -> None:
+    conn = open_writer(tmp_path / "central.db")
+    make_org(conn)
+    rng = random.Random(10)
+    keys = KeyPair.generate(lambda n: rng.randbytes(n))
+    sp, bp = (b64e(k) for k in keys.public_bytes())
+    code = devices.create_code(conn, ORG.town_b_code, now=NOW, rng=rng, hours=24)
+    first = devices.enroll(conn, code=code, sign_pub=sp, box_pub=bp, label="", now=NOW, rng=rng)
+    assert devices.enroll(conn, code=code, sign_pub=sp, box_pub=bp, label="", now=NOW + timedelta(hours=23),
+                          rng=rng).device.id == first.device.id
+    with pytest.raises(Unauthorized):  # the code's 24 hours are over
+        devices.enroll(conn, code=code, sign_pub=sp, box_pub=bp, label="", now=NOW + timedelta(hours=24), rng=rng)
+    devices.revoke(conn, first.device.id, now=NOW + timedelta(hours=1))
+    with pytest.raises(Unauthorized):  # a revoked device is not handed back
+        devices.enroll(conn, code=code, sign_pub=sp, box_pub=bp, label="", now=NOW + timedelta(hours=2), rng=rng)
+    assert conn.execute("SELECT count(*) FROM devices").fetchone()[0] == 1
+    conn.close()
 
 
 # -- body size ---------------------------------------------------------------------------------
