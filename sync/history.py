@@ -1,6 +1,6 @@
 """Roster history (信息动态化): one ``roster_history`` row per column a capture changed.
 
-Derived from the capture's own session changeset, so it sees exactly the net change of the
+Derived from the capture's own changeset (:mod:`sync.recorder`), so it sees exactly the net change of the
 transaction: a value changed and changed back leaves no history, a row inserted and then edited in
 the same capture is a new row (no history), an UPDATE lists old and new values of the changed
 columns only.

@@ -1,8 +1,10 @@
 """``TabletStore``: the tablet's database — captured transactions, the outbox, pulls and sync state.
 
-Every local edit goes through :meth:`TabletStore.capture`: one ``BEGIN IMMEDIATE`` transaction with
-apsw sessions on every uploadable table and a guard (:mod:`sync.guard`) refusing writes the tablet
-may not make.  When the block ends, roster history is derived from the sessions and inserted (so it
+Every local edit goes through :meth:`TabletStore.capture`: one ``BEGIN IMMEDIATE`` transaction with a
+recorder (:mod:`sync.recorder`: a preupdate hook noting every row of an uploadable table the capture
+touches, which then yields their net change in the session changeset format, as an apsw session would
+but without its per-changeset set-up) and a guard (:mod:`sync.guard`) refusing writes the tablet may
+not make.  When the block ends, roster history is derived from the changeset so far and inserted (so it
 is captured too), the changeset is appended to ``outbox`` with the next sequence number, and the
 transaction commits — the data and its outbox row become durable together or not at all.
 
@@ -10,8 +12,8 @@ Captures are cheap to repeat: the guard stays installed on the connection (switc
 re-installed, which would expire and so re-prepare every cached statement), and the store's own
 statements never pass through it as a caller's statement could (see :mod:`sync.guard`).
 
-Pulled changes are applied by :meth:`TabletStore.apply_pull` with no session attached (they are not
-uploaded again), only when the outbox holds nothing unsent, together with the new cursor.
+Pulled changes are applied by :meth:`TabletStore.apply_pull` with no recorder (they are not uploaded
+again), only when the outbox holds nothing unsent, together with the new cursor.
 
 The clock (``now``) and the randomness behind new ids (``rng``) are injected; nothing here reads the
 wall clock or the network.
@@ -34,12 +36,13 @@ import apsw
 
 from schema.ids import time_ordered_id
 from schema.migrations import current_version, migrate
-from schema.tables import uploadable_tables
+from schema.tables import table, uploadable_tables
 from sync import history
 from sync.changesets import check_pull, check_upload, pull_conflict
 from sync.clock import Clock, iso
 from sync.errors import BadStaffId, CaptureActive, OutboxError, PendingChanges, PullApplyError
 from sync.guard import CaptureGuard
+from sync.recorder import Recorder
 from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, Enrolment, Status
 
 BUSY_TIMEOUT_MS = 10_000
@@ -52,6 +55,10 @@ _OUTBOX_INSERT = (
 """The outbox row with the next sequence number, prepared past the guard (mode ``internal``) and kept
 in the statement cache: the random label makes it a text no caller's statement has, so no statement
 run inside a capture can be this one."""
+_LABEL = f" /* store {secrets.token_hex(8)} */"
+"""Appended to the store's own transaction-control statements: with it they stay in apsw's statement
+cache (not prepared anew twice per capture) under a text no caller's statement has, as
+:data:`_OUTBOX_INSERT`."""
 _HISTORY_INSERT = (
     "INSERT INTO roster_history (id, unit_id, retiree_id, field, old_value, new_value, changed_at, changed_by)"
     " VALUES (?,?,?,?,?,?,?,?)"
@@ -59,12 +66,10 @@ _HISTORY_INSERT = (
 _UPLOADABLE = tuple(t.name for t in uploadable_tables())
 _SPLIT = _UPLOADABLE.index(history.HISTORY_TABLE)
 _BEFORE_HISTORY, _FROM_HISTORY = _UPLOADABLE[:_SPLIT], _UPLOADABLE[_SPLIT:]
-"""A capture records the uploadable tables with two sessions, in registry order: the tables before
-``roster_history`` (among them every history source, so the history is derived from this part's
-changeset before the history rows are written), then ``roster_history`` and the tables after it.
-A changeset is a plain sequence of per-table blocks, each made from its own table's records, so the
-two changesets concatenated are byte for byte the changeset of one session attached to every
-uploadable table in that order."""
+"""A capture's changeset is taken in two parts, in registry order: the tables before ``roster_history``
+(among them every history source, so the history is derived from this part before the history rows
+are written), then ``roster_history`` and the tables after it. A changeset is a plain sequence of
+per-table blocks, so the two parts concatenated are one changeset of every uploadable table in order."""
 if not all(n in _BEFORE_HISTORY for n in history.HISTORY_SOURCES):  # pragma: no cover - registry order
     raise RuntimeError("history sources must come before roster_history in the table registry")
 
@@ -102,28 +107,22 @@ class _Capture:
     """The context manager :meth:`TabletStore.capture` returns (a class, not a generator: a capture
     is a hot path and this is the cheaper of the two)."""
 
-    __slots__ = ("_sessions", "_staff_id", "_store")
+    __slots__ = ("_staff_id", "_store")
 
     def __init__(self, store: TabletStore, staff_id: str | None) -> None:
         self._store = store
         self._staff_id = staff_id
-        self._sessions: list[apsw.Session] = []
 
     def __enter__(self) -> apsw.Connection:
-        self._sessions = self._store._begin_capture(self._staff_id)
+        self._store._begin_capture(self._staff_id)
         return self._store.conn
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if exc_type is None:
-            self._store._end_capture(self._sessions, self._staff_id)
+            self._store._end_capture(self._staff_id)
         else:
-            self._store._abort_capture(self._sessions)
-
-
-def _changeset(session: apsw.Session) -> bytes:
-    """The session's changeset (b"" without generating one when it recorded nothing)."""
-    return b"" if session.is_empty else session.changeset()
+            self._store._abort_capture()
 
 
 class TabletStore:
@@ -135,6 +134,7 @@ class TabletStore:
         self._rng = rng
         self._guard = CaptureGuard()
         self._columns: dict[str, tuple[str, ...]] = {}
+        self._recorder = Recorder.for_tables(_UPLOADABLE, self.columns, lambda name: table(name).pk)
 
     @classmethod
     def open(cls, path: Path | str, *, now: Clock, rng: random.Random) -> TabletStore:
@@ -189,8 +189,8 @@ class TabletStore:
         together; on any exception everything rolls back."""
         return _Capture(self, staff_id)
 
-    def _begin_capture(self, staff_id: str | None) -> list[apsw.Session]:
-        """Open a capture (see :class:`_Capture`); returns its sessions."""
+    def _begin_capture(self, staff_id: str | None) -> None:
+        """Open a capture (see :class:`_Capture`): the transaction, the guard, the recorder's hook."""
         if staff_id is not None and not _UUID.fullmatch(staff_id):
             raise BadStaffId(f"工作人员编号格式错误 (staff id must be a lower-case UUID: {staff_id!r})")
         conn = self._conn
@@ -202,58 +202,50 @@ class TabletStore:
             # unchecked is prepared again, through the guard, before it next runs.
             conn.authorizer = guard
             guard.dirty = False
-        sessions: list[apsw.Session] = []
+        self._control("BEGIN IMMEDIATE")
         try:
-            self._control("BEGIN IMMEDIATE")
-            for names in (_BEFORE_HISTORY, _FROM_HISTORY):
-                session = apsw.Session(conn, "main")
-                sessions.append(session)
-                for name in names:
-                    session.attach(name)
+            conn.preupdate_hook(self._recorder.hook)
         except BaseException:
-            self._abort_capture(sessions)
+            self._abort_capture()
             raise
         guard.mode = "capture"
-        return sessions
 
-    def _end_capture(self, sessions: list[apsw.Session], staff_id: str | None) -> None:
+    def _end_capture(self, staff_id: str | None) -> None:
         """Finish a capture whose block succeeded: history, outbox row, COMMIT."""
+        conn = self._conn
+        recorder = self._recorder
         try:
-            # Still guarded: the history rows and the sessions' own statements pass the checks.
-            before, rest = sessions
-            head = _changeset(before)
+            # Still guarded: the history rows and the recorder's reads pass the checks.
+            head = recorder.take(conn, _BEFORE_HISTORY)
             captured_at = self._record_history(head, staff_id)
-            changeset = head + _changeset(rest)
-            for session in sessions:
-                session.close()
-            sessions.clear()
+            changeset = head + recorder.take(conn, _FROM_HISTORY)
+            conn.preupdate_hook(None)
             if changeset:
                 self._append_outbox(changeset, captured_at)
             self._control("COMMIT")
         except BaseException:
-            self._abort_capture(sessions)
+            self._abort_capture()
             raise
         self._guard.mode = "open"
 
-    def _abort_capture(self, sessions: list[apsw.Session]) -> None:
+    def _abort_capture(self) -> None:
         """Roll a capture back (its block or its ending raised)."""
         try:
-            for session in sessions:
-                session.close()
-            sessions.clear()
+            self._conn.preupdate_hook(None)
+            self._recorder.clear()
             if not self._conn.getautocommit():
                 self._control("ROLLBACK")
         finally:
             self._guard.mode = "open"
 
     def _control(self, sql: str) -> None:
-        """Run one of the store's own transaction-control statements: uncached (so no caller's
-        statement of the same text can be this one) and past the guard."""
+        """Run one of the store's own transaction-control statements past the guard, under a label (see
+        :data:`_LABEL`) so that no caller's statement can be this cached one."""
         guard = self._guard
         mode = guard.mode
         guard.mode = "internal"
         try:
-            self._conn.execute(sql, can_cache=False)
+            self._conn.execute(sql + _LABEL)
         finally:
             guard.mode = mode
 

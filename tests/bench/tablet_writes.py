@@ -9,10 +9,11 @@ the two in blocks, so drift on a shared machine hits both alike.
 
 Two variants: ``synchronous = FULL`` (what ``TabletStore.open`` sets: every capture is durable, the
 physical limit is the WAL fsync) and ``synchronous = OFF`` (no fsync: what is left is CPU — the
-session, the guard, roster history and the outbox row).
+recorder, the guard, roster history and the outbox row).
 
 Where the difference goes is measured in the same blocks, on more plain connections (same pragmas,
-same rows, same statements): raw plus an apsw session on every uploadable table and its changeset;
+same rows, same statements): raw plus the recorder (:mod:`sync.recorder`, which replaced an apsw session
+per capture) on every uploadable table and its changeset;
 plus the outbox row; plus the capture guard installed as an authorizer. What the store costs beyond
 the last is roster history and its own bookkeeping. These only explain the ratio, they do not enter it.
 """
@@ -30,14 +31,16 @@ import apsw
 from schema.migrations import migrate
 from schema.tables import table, uploadable_tables
 from sync.guard import CaptureGuard
+from sync.recorder import Recorder
 from sync.store import TabletStore
 from tests.bench.changesets import load_unit, units_by_size
 from tests.bench.common import Ctx, Result, logged_db
 from tests.conftest import uid
 
 BLOCK = 50
-LADDER = ("sessions", "outbox", "guard")
+LADDER = ("recorder", "outbox", "guard")
 """The reference variants, each adding one part of a capture to the one before (see the docstring)."""
+_UPLOADABLE = tuple(t.name for t in uploadable_tables())
 _OUTBOX = ("INSERT INTO outbox (seq, captured_at, changeset, status)"
            " VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM outbox), ?, ?, 'pending')")
 
@@ -78,19 +81,17 @@ def _preload(conn: apsw.Connection, retirees: list[tuple[Any, ...]]) -> None:
 
 
 def _ladder_step(conn: apsw.Connection, guard: CaptureGuard | None, parts: int,
-                 body: Any, cap: tuple[Any, ...]) -> None:
+                 body: Any, cap: tuple[Any, ...], recorder: Recorder) -> None:
     """One capture's statements with the first ``parts`` parts of :data:`LADDER` added by hand."""
     if guard is not None:
         guard.mode = "internal"
     conn.execute("BEGIN IMMEDIATE")
-    session = apsw.Session(conn, "main")
-    for t in uploadable_tables():
-        session.attach(t.name)
+    conn.preupdate_hook(recorder.hook)
     if guard is not None:
         guard.mode = "capture"
     body(conn, cap)
-    changeset = session.changeset()
-    session.close()
+    changeset = recorder.take(conn, _UPLOADABLE)
+    conn.preupdate_hook(None)
     if guard is not None:
         guard.mode = "internal"
     if parts >= 2:
@@ -104,7 +105,7 @@ def measure(work: Path, retirees: list[tuple[Any, ...]], caps: list[tuple[Any, .
     captures; the ladder (see the module docstring) only when asked for."""
     raw = _open_raw(work / f"raw-{sync}.db", sync)
     _preload(raw, retirees)
-    steps: list[tuple[str, apsw.Connection, CaptureGuard | None]] = []
+    steps: list[tuple[str, apsw.Connection, CaptureGuard | None, Recorder]] = []
     for i, name in enumerate(LADDER if ladder else ()):
         conn = _open_raw(work / f"ladder-{name}-{sync}.db", sync)
         _preload(conn, retirees)
@@ -112,7 +113,9 @@ def measure(work: Path, retirees: list[tuple[Any, ...]], caps: list[tuple[Any, .
         if i >= 2:
             guard = CaptureGuard()
             conn.authorizer = guard
-        steps.append((name, conn, guard))
+        columns = {t: tuple(str(r[1]) for r in conn.execute(f'PRAGMA table_info("{t}")')) for t in _UPLOADABLE}
+        steps.append((name, conn, guard, Recorder.for_tables(_UPLOADABLE, columns.__getitem__,
+                                                              lambda t: table(t).pk)))
     t_ladder = dict.fromkeys(LADDER if ladder else (), 0.0)
     now = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     store = TabletStore.open(work / f"store-{sync}.db", now=lambda: now, rng=random.Random(1))
@@ -146,16 +149,16 @@ def measure(work: Path, retirees: list[tuple[Any, ...]], caps: list[tuple[Any, .
             c_raw += c1 - c0
             t_store += t2 - t1
             c_store += c2 - c1
-            for i, (name, conn, guard) in enumerate(steps):
+            for i, (name, conn, guard, recorder) in enumerate(steps):
                 t3 = time.perf_counter()
                 for cap in block:
-                    _ladder_step(conn, guard, i + 1, body, cap)
+                    _ladder_step(conn, guard, i + 1, body, cap, recorder)
                 t_ladder[name] += time.perf_counter() - t3
         assert len(store.pending()) == len(caps)
     finally:
         raw.close()
         store.close()
-        for _, conn, _ in steps:
+        for _, conn, _, _ in steps:
             conn.close()
     return t_raw, t_store, c_raw, c_store, t_ladder
 

@@ -190,9 +190,13 @@ def test_plan_logs_what_the_effect_logs(twins: Twins) -> None:
                                     ("contacts", ids[2], twins.fast.org.town_b)])
 
 
-def test_history_from_the_history_session_equals_history_from_the_whole_capture(tmp_path: Path) -> None:
-    """``TabletStore`` derives roster history from a session on the history tables alone; a session on
-    every uploadable table (what it used before) gives the same rows, in the same order."""
+def test_history_from_the_capture_equals_history_from_a_whole_session(tmp_path: Path) -> None:
+    """``TabletStore`` derives roster history from the first part of the recorder's changeset (the
+    tables before roster_history); a session on every uploadable table, replaying the same statements
+    on a copy of the database, gives the same rows. Their order is the changeset's: tables in registry
+    order, then rows in the order the capture first touched them (a session's follows its own hash)."""
+    import shutil
+
     from schema.tables import uploadable_tables
     from sync import history
     from tests.sync.conftest import FakeClock, insert_retiree, make_store, seed_rows
@@ -207,25 +211,39 @@ def test_history_from_the_history_session_equals_history_from_the_whole_capture(
     for entry in store.pending():
         store.mark_sent(entry.seq, "{}")
     before = store.conn.execute("SELECT count(*) FROM roster_history").fetchone()[0]
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(store.conn.filename, copy)
+    statements: list[tuple[str, tuple[object, ...]]] = [
+        ("INSERT INTO contacts (id, unit_id, retiree_id, contacted_on, channel, with_whom, reached,"
+         " info_updated) VALUES (?, ?, ?, '2024-05-01', 'phone', 'family', 1, 1)",
+         (uid(8002), seed.unit_id, seed.retiree_id)),
+        ("UPDATE family_contacts SET phone = '13600000000', lives_with = 1 WHERE retiree_id = ?", (other,)),
+        ("UPDATE retirees SET marital_status = 'widowed', living_alone = 1 WHERE id = ?", (seed.retiree_id,)),
+        ("UPDATE retirees SET phone = '13500000000' WHERE id = ?", (other,)),
+    ]
     with store.capture(seed.staff_id) as conn:
-        whole = apsw.Session(conn, "main")
+        for sql, args in statements:
+            conn.execute(sql, args)
+    ref = apsw.Connection(str(copy))
+    try:
+        ref.execute("BEGIN")
+        whole = apsw.Session(ref, "main")
         for t in uploadable_tables():
             whole.attach(t.name)
-        conn.execute("INSERT INTO contacts (id, unit_id, retiree_id, contacted_on, channel, with_whom, reached,"
-                     " info_updated) VALUES (?, ?, ?, '2024-05-01', 'phone', 'family', 1, 1)",
-                     (uid(8002), seed.unit_id, seed.retiree_id))
-        conn.execute("UPDATE family_contacts SET phone = '13600000000', lives_with = 1 WHERE retiree_id = ?",
-                     (other,))
-        conn.execute("UPDATE retirees SET marital_status = 'widowed', living_alone = 1 WHERE id = ?",
-                     (seed.retiree_id,))
-        conn.execute("UPDATE retirees SET phone = '13500000000' WHERE id = ?", (other,))
+        for sql, args in statements:
+            ref.execute(sql, args)
         want = [(r.unit_id, r.retiree_id, r.field, r.old_value, r.new_value)
-                for r in history.derive(conn, whole.changeset(), store.columns)]
+                for r in history.derive(ref, whole.changeset(), store.columns)]
         whole.close()
+        ref.execute("ROLLBACK")
+    finally:
+        ref.close()
     got = store.conn.execute(
         "SELECT unit_id, retiree_id, field, old_value, new_value FROM roster_history ORDER BY rowid LIMIT -1 OFFSET ?",
         (before,)).fetchall()
-    assert len(want) == 5 and [tuple(r) for r in got] == want
+    assert len(want) == 5 and sorted(tuple(r) for r in got) == sorted(want)
+    assert [r[1] for r in got] == [seed.retiree_id, seed.retiree_id, other, other, other]  # as edited
     sent = {(c.name, c.op) for c in apsw.Changeset.iter(store.pending()[-1].changeset)}
     assert ("roster_history", "INSERT") in sent and ("contacts", "INSERT") in sent
 

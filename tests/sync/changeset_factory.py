@@ -40,3 +40,18 @@ def record(conn: apsw.Connection, tables: Iterable[str], work: Callable[[apsw.Co
     data = session.patchset() if patchset else session.changeset()
     session.close()
     return bytes(data)
+
+
+def changes_by_table(changeset: bytes) -> list[tuple[str, list[str]]]:
+    """A changeset's changes: per table block in order, the table and its changes (operation, indirect
+    flag, old and new values, ``apsw.no_change`` shown as ``<undefined>``) sorted — the order of rows
+    within a table carries no meaning (a session's follows its own hash)."""
+    def shown(values: tuple[object, ...] | None) -> tuple[object, ...] | None:
+        return None if values is None else tuple("<undefined>" if v is apsw.no_change else v for v in values)
+
+    out: list[tuple[str, list[str]]] = []
+    for ch in apsw.Changeset.iter(changeset):
+        if not out or out[-1][0] != ch.name:
+            out.append((ch.name, []))
+        out[-1][1].append(repr((ch.op, ch.indirect, ch.column_count, shown(ch.old), shown(ch.new))))
+    return [(name, sorted(rows)) for name, rows in out]

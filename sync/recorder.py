@@ -1,0 +1,248 @@
+"""``Recorder``: what a capture changed, as a changeset in SQLite's session format, without a session.
+
+An apsw :class:`~apsw.Session` costs about 100 µs per capture whatever the capture holds: the session
+extension reads each attached table's schema and prepares its statements anew for every changeset,
+and a session can be neither reset nor reused. A capture writes two or three rows, so that was most
+of what a capture cost beyond the rows themselves.
+
+The recorder does what the session extension does, with what the store already knows (each table's
+columns and key):
+
+* a **preupdate hook**, registered only while a capture runs, notes the key of every row of a recorded
+  table that is inserted, updated or deleted, and the row's values the first time it is seen (none for
+  a row that did not exist) — the session's "initial values";
+* at the end, each noted row is read again by its key and compared with its first-seen values, exactly
+  as the session extension compares them when it makes a changeset: nothing then and nothing now, or
+  the same values (with the same types) → no change; nothing then → INSERT of the row now; nothing
+  now → DELETE of the row then; otherwise an UPDATE carrying the key and the old values of the columns
+  that differ, and their new values. A value changed and changed back, a row inserted and deleted, and
+  anything undone by ``ROLLBACK TO`` leave nothing, as with a session.
+
+A change is *indirect* if every write to that row was made by a trigger (the hook's ``depth`` > 0),
+as a session marks it. Rows are keyed by their primary key, not their rowid, so ``INSERT OR REPLACE``
+of an existing key is one UPDATE, as a session records it.
+
+The bytes follow the changeset format (``sqlite3session.c``, "CHANGESET FORMAT"): per table a header
+``'T'``, the column count, one primary-key flag per column and the NUL-terminated name, then each change
+as an operation byte, the indirect flag and its old and/or new record (type byte, then an 8-byte
+big-endian integer or IEEE double, or a varint length and the UTF-8 text or blob bytes; undefined and
+NULL are one byte each). Tables come in the order given, rows in the order first seen; a session orders
+rows by an internal hash, so the bytes may differ from a session's while every change is the same
+(``tests/sync/test_recorder.py`` compares them change by change over random workloads).
+
+Never create an apsw ``Session`` on a connection while a recorder's hook is registered on it: apsw
+documents that the session extension crashes the process then.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import apsw
+
+_INSERT, _UPDATE, _DELETE = b"\x12", b"\x17", b"\x09"
+_UNDEFINED, _NULL = b"\x00", b"\x05"
+_pack_q = struct.Struct(">q").pack
+_pack_d = struct.Struct(">d").pack
+
+
+def varint(n: int) -> bytes:
+    """SQLite's variable-length integer (``sqlite3PutVarint``) of ``0 <= n < 2**64``."""
+    if n < 0x80:
+        return bytes((n,))
+    if n >= 1 << 56:  # nine bytes: eight of seven bits, the last of eight
+        out = bytearray(9)
+        out[8] = n & 0xFF
+        n >>= 8
+        for i in range(7, -1, -1):
+            out[i] = (n & 0x7F) | 0x80
+            n >>= 7
+        return bytes(out)
+    groups = []
+    while n:
+        groups.append(n & 0x7F)
+        n >>= 7
+    groups.reverse()
+    return bytes([g | 0x80 for g in groups[:-1]] + [groups[-1]])
+
+
+_SHORT = tuple(varint(n) for n in range(1 << 14))
+"""The varints of every length below 16,384 (one or two bytes), looked up rather than computed."""
+
+
+def _text(v: str) -> bytes:
+    b = v.encode()
+    n = len(b)
+    return b"\x03" + (_SHORT[n] if n < 16384 else varint(n)) + b
+
+
+def _blob(v: bytes) -> bytes:
+    b = bytes(v)
+    n = len(b)
+    return b"\x04" + (_SHORT[n] if n < 16384 else varint(n)) + b
+
+
+def _int(v: int) -> bytes:
+    return b"\x01" + _pack_q(v)
+
+
+def _real(v: float) -> bytes:
+    return b"\x02" + _pack_d(v)
+
+
+def _null(_: None) -> bytes:
+    return _NULL
+
+
+_ENCODE: dict[type, Callable[[Any], bytes]] = {
+    str: _text, int: _int, float: _real, type(None): _null, bytes: _blob, bytearray: _blob, memoryview: _blob,
+}
+
+
+def value(v: object) -> bytes:
+    """One field of a changeset record."""
+    return _ENCODE[type(v)](v)
+
+
+def record(values: tuple[object, ...]) -> bytes:
+    """A whole record: every field defined (an INSERT's new or a DELETE's old values)."""
+    enc = _ENCODE
+    return b"".join([enc[type(v)](v) for v in values])
+
+
+def same(a: object, b: object) -> bool:
+    """Whether a session would see no change between ``a`` and ``b``: the same type and bytes."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return _pack_d(a) == _pack_d(b)
+    return a == b
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the recorder needs of one table: its name, column count, key column and how to read a row."""
+
+    name: str
+    ncols: int
+    key: int
+    header: bytes
+    select: str
+
+    @classmethod
+    def of(cls, name: str, columns: tuple[str, ...], key: str) -> Shape:
+        k = columns.index(key)
+        flags = bytes(1 if i == k else 0 for i in range(len(columns)))
+        header = b"T" + varint(len(columns)) + flags + name.encode() + b"\x00"
+        cols = ", ".join(f'"{c}"' for c in columns)
+        return cls(name, len(columns), k, header, f'SELECT {cols} FROM main."{name}" WHERE "{key}" = ?')
+
+
+class Recorder:
+    """Notes a capture's rows (:meth:`hook`) and encodes their net change (:meth:`take`). One per
+    store; :meth:`clear` between captures."""
+
+    __slots__ = ("_direct", "_seen", "_shapes", "_touched")
+
+    def __init__(self, shapes: Iterable[Shape]) -> None:
+        self._shapes = {s.name: s for s in shapes}
+        self._seen: dict[str, dict[object, tuple[object, ...] | None]] = {n: {} for n in self._shapes}
+        self._direct: dict[str, set[object]] = {n: set() for n in self._shapes}
+        self._touched: set[str] = set()
+
+    @classmethod
+    def for_tables(cls, names: Iterable[str], columns: Callable[[str], tuple[str, ...]],
+                   key: Callable[[str], str]) -> Recorder:
+        return cls(Shape.of(n, columns(n), key(n)) for n in names)
+
+    def hook(self, u: apsw.PreUpdate) -> None:
+        """The preupdate hook: note the row's key and, the first time, its values."""
+        shape = self._shapes.get(u.table_name)
+        if shape is None or u.database_name != "main":
+            return
+        seen = self._seen[shape.name]
+        self._touched.add(shape.name)
+        k = shape.key
+        direct = u.depth == 0
+        if u.op == "INSERT":
+            inserted = u.new
+            assert inserted is not None
+            key = inserted[k]
+            if key not in seen:
+                seen[key] = None
+            if direct:
+                self._direct[shape.name].add(key)
+            return
+        old = u.old
+        assert old is not None
+        key = old[k]
+        if key not in seen:
+            seen[key] = old
+        if direct:
+            self._direct[shape.name].add(key)
+        if u.op == "UPDATE":
+            new = u.new
+            assert new is not None
+            new_key = new[k]
+            if new_key != key:  # the key itself changed: the new key's row did not exist before
+                if new_key not in seen:
+                    seen[new_key] = None
+                if direct:
+                    self._direct[shape.name].add(new_key)
+
+    def take(self, conn: apsw.Connection, names: Iterable[str]) -> bytes:
+        """The changeset of the noted rows of ``names`` (in that order), read against ``conn`` now; those
+        tables' notes are then forgotten."""
+        out: list[bytes] = []
+        touched = self._touched
+        if not touched:
+            return b""
+        for name in names:
+            if name not in touched:
+                continue
+            touched.discard(name)
+            seen = self._seen[name]
+            shape = self._shapes[name]
+            direct = self._direct[name]
+            records: list[bytes] = []
+            for key, then in seen.items():
+                now = conn.execute(shape.select, (key,)).fetchone()
+                flag = b"\x00" if key in direct else b"\x01"
+                if then is None:
+                    if now is not None:
+                        records.append(_INSERT + flag + record(now))
+                elif now is None:
+                    records.append(_DELETE + flag + record(then))
+                else:
+                    old, new, changed = [], [], False
+                    for i in range(shape.ncols):
+                        a, b = then[i], now[i]
+                        if i == shape.key:
+                            old.append(value(a))
+                            new.append(_UNDEFINED)
+                        elif same(a, b):
+                            old.append(_UNDEFINED)
+                            new.append(_UNDEFINED)
+                        else:
+                            changed = True
+                            old.append(value(a))
+                            new.append(value(b))
+                    if changed:
+                        records.append(_UPDATE + flag + b"".join(old) + b"".join(new))
+            seen.clear()
+            direct.clear()
+            if records:
+                out.append(shape.header)
+                out.extend(records)
+        return b"".join(out)
+
+    def clear(self) -> None:
+        """Forget every note (a capture rolled back)."""
+        for seen in self._seen.values():
+            seen.clear()
+        for direct in self._direct.values():
+            direct.clear()
+        self._touched.clear()
