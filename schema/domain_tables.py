@@ -20,7 +20,7 @@ UNITS = Table(
         choice("level", E.UNIT_LEVEL, merge="server"),
         ref("parent_id", "units", "上级单位", "parent unit"),
     ),
-    sync="down", scope="id",
+    sync="down", scope="id", shared_below=True,
     indexes=(Index(("parent_id",)),),
 )
 
@@ -48,7 +48,7 @@ BRANCHES = Table(
         choice("special_basis", E.SPECIAL_BASIS, required=False),
         day("founded_on", "成立日期", "founded on"),
     ),
-    sync="both", scope="unit_id",
+    sync="both", scope="unit_id", shared_below=True,
     indexes=(Index(("unit_id",)),),
 )
 
@@ -66,7 +66,7 @@ VENUES = Table(
         flag("has_archive", "有工作档案", "has a work archive"),
         day("inspected_on", "检查日期", "last inspected on"),
     ),
-    sync="both", scope="unit_id",
+    sync="both", scope="unit_id", shared_below=True,
     indexes=(Index(("unit_id",)),),
 )
 
@@ -79,7 +79,7 @@ RESOURCES = Table(
         choice("kind", E.RESOURCE_KIND),
         flag("active", "可用", "active"),
     ),
-    sync="both", scope="unit_id",
+    sync="both", scope="unit_id", shared_below=True,
     indexes=(Index(("unit_id",)),),
 )
 

@@ -137,6 +137,10 @@ class Table:
     sync: Sync
     scope: str | None = None
     """Column tying a row to its org unit (tablet scope). None: not unit-scoped."""
+    shared_below: bool = False
+    """A unit's rows also go, read-only, to the tablets of the units below it: reference data a township
+    uses but its county (or any unit above) keeps — the unit chain itself, activity venues, community
+    resources, party branches. Tablets may edit only the rows of their own units."""
     pk: str = "id"
     indexes: tuple[Index, ...] = field(default=())
     added_in: int = 1

@@ -136,15 +136,18 @@ def _codes(settings: Settings, units: list[str], rng: random.Random) -> list[str
         conn.close()
 
 
-def unit_rows(conn: apsw.Connection, scope: set[str]) -> dict[str, list[tuple[object, ...]]]:
-    """Every synced row visible within ``scope``, sorted: the thing that must converge."""
+def unit_rows(conn: apsw.Connection, scope: set[str], shared: set[str] | None = None
+              ) -> dict[str, list[tuple[object, ...]]]:
+    """Every synced row visible within ``scope`` (plus the ``shared_below`` rows of the units ``shared``
+    above it), sorted: the thing that must converge."""
+    above = shared or set()
     out: dict[str, list[tuple[object, ...]]] = {}
     for t in synced_tables():
         cols = ", ".join(f'"{c}"' for c in t.column_names())
         rows = conn.execute(f'SELECT {cols} FROM "{t.name}"').fetchall()
         if t.scope is not None:
             i = t.column_names().index(t.scope)
-            rows = [r for r in rows if r[i] in scope]
+            rows = [r for r in rows if r[i] in scope or (t.shared_below and r[i] in above)]
         out[t.name] = sorted(tuple(r) for r in rows)
     return out
 
@@ -155,7 +158,8 @@ def converged(settings: Settings, tablet_db: Path) -> bool:
     try:
         unit_id = str(_one(tab, "SELECT value FROM sync_state WHERE key = 'unit_id'"))
         scope = set(devices.scope_units(central, unit_id))
-        return unit_rows(tab, scope) == unit_rows(central, scope)
+        above = set(devices.ancestor_units(central, unit_id))
+        return unit_rows(tab, scope, above) == unit_rows(central, scope, above)
     finally:
         tab.close()
         central.close()

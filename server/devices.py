@@ -76,6 +76,17 @@ def scope_units(conn: apsw.Connection, unit_id: str) -> tuple[str, ...]:
     return tuple(str(r[0]) for r in rows)
 
 
+def ancestor_units(conn: apsw.Connection, unit_id: str) -> tuple[str, ...]:
+    """The units above ``unit_id``, nearest first (their ``shared_below`` rows reach its tablets)."""
+    rows = conn.execute(
+        "WITH RECURSIVE up(id, depth) AS (SELECT parent_id, 1 FROM units WHERE id = ?"
+        " UNION SELECT u.parent_id, up.depth + 1 FROM units u JOIN up ON u.id = up.id WHERE up.depth < 64)"
+        " SELECT id FROM up WHERE id IS NOT NULL ORDER BY depth",
+        (unit_id,),
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
+
+
 def _row_to_device(row: tuple[object, ...]) -> Device:
     return Device(
         id=str(row[0]), unit_id=str(row[1]), sign_pub=b64d(str(row[2])), box_pub=b64d(str(row[3])),

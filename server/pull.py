@@ -1,7 +1,9 @@
 """Incremental pulls: the rows of a device's units changed after a cursor, as a SQLite changeset.
 
 Cost grows with the number of changes: ``change_log`` is read through its ``(unit_id, seq)`` index,
-one range per unit in scope plus the unscoped (global) rows. Each changed row goes out as an INSERT
+one range per unit in scope plus the unscoped (global) rows, plus the rows of the tables marked
+``shared_below`` in the registry (the unit chain, venues, community resources, party branches) of the
+units *above* the device's unit, which its tablet may read but not edit. Each changed row goes out as an INSERT
 with its current values (the tablet applies it as an upsert) or, when it was deleted or left the
 device's units, as a DELETE of its key.
 """
@@ -24,23 +26,31 @@ class PullPage:
     more: bool
 
 
-def _changed(conn: apsw.Connection, after: int, scope: tuple[str, ...], limit: int) -> list[tuple[int, str, str]]:
+_SHARED = tuple(t.name for t in synced_tables() if t.shared_below)
+
+
+def _changed(conn: apsw.Connection, after: int, scope: tuple[str, ...], shared: tuple[str, ...],
+             limit: int) -> list[tuple[int, str, str]]:
     return [
         (int(str(r[0])), str(r[1]), str(r[2]))
         for r in conn.execute(
             "SELECT seq, tbl, row_id FROM change_log WHERE seq > ?1 AND"
-            " (unit_id IN (SELECT value FROM json_each(?2)) OR unit_id IS NULL) ORDER BY seq LIMIT ?3",
-            (after, json.dumps(list(scope)), limit),
+            " (unit_id IN (SELECT value FROM json_each(?2)) OR unit_id IS NULL"
+            "  OR (unit_id IN (SELECT value FROM json_each(?4)) AND tbl IN (SELECT value FROM json_each(?5))))"
+            " ORDER BY seq LIMIT ?3",
+            (after, json.dumps(list(scope)), limit, json.dumps(list(shared)), json.dumps(list(_SHARED))),
         ).fetchall()
     ]
 
 
-def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], limit: int) -> PullPage:
-    """One page of changes after ``after`` for a device whose units are ``scope``.
+def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], limit: int,
+               shared: tuple[str, ...] = ()) -> PullPage:
+    """One page of changes after ``after`` for a device whose units are ``scope`` and whose unit has the
+    units ``shared`` above it (see the module docstring).
 
     Call inside a read transaction so the rows and the cursor agree.
     """
-    entries = _changed(conn, after, scope, limit)
+    entries = _changed(conn, after, scope, shared, limit)
     more = len(entries) == limit
     next_cursor = entries[-1][0] if entries else max(after, 0)
     if not more:  # every in-scope change after ``after`` is here: the cursor may jump to the end
@@ -51,7 +61,7 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
         latest[(tbl, row_id)] = seq
     builder = apsw.ChangesetBuilder()  # type: ignore[no-untyped-call]
     builder.schema(conn, "main")
-    in_scope = set(scope)
+    in_scope, above = set(scope), set(shared)
     order = {t.name: i for i, t in enumerate(synced_tables())}
     rows = 0
     for (tbl, row_id), _ in sorted(latest.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[1])):
@@ -59,7 +69,8 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
         names = t.column_names()
         cur = conn.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{tbl}" WHERE id = ?',
                            (row_id,)).fetchone()
-        if cur is not None and (t.scope is None or cur[names.index(t.scope)] in in_scope):
+        unit = None if cur is None or t.scope is None else cur[names.index(t.scope)]
+        if cur is not None and (t.scope is None or unit in in_scope or (t.shared_below and unit in above)):
             builder.add_insert(tbl, False, tuple(cur))
         else:
             builder.add_delete(tbl, False, (row_id,) + (None,) * (len(names) - 1))

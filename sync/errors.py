@@ -6,6 +6,7 @@
     ├── CaptureError                 a captured transaction was refused (nothing was written)
     │   ├── ReadOnlyTable            a write to a table the tablet only pulls (units, staff, menu, outbox)
     │   ├── AppendOnlyTable          an UPDATE or DELETE of an append-only table (roster history)
+    │   ├── SharedRow                a write to a row a unit above shares with this tablet (read-only)
     │   ├── StatementNotAllowed      DDL, ATTACH, transaction control or a state-changing PRAGMA
     │   ├── CaptureActive            a capture or other transaction is already open on this connection
     │   └── BadStaffId               the staff id given to a capture is not a lower-case UUID
@@ -47,6 +48,18 @@ class ReadOnlyTable(CaptureError):
     def __init__(self, table: str) -> None:
         super().__init__(f"平板不能修改表 {table} (tablets may not write table {table!r})")
         self.table = table
+
+
+class SharedRow(CaptureError):
+    """A write to a row that a unit above this tablet's unit shares with it (venue, resource, branch)."""
+
+    code = "shared_row"
+
+    def __init__(self, table: str, row_id: str) -> None:
+        super().__init__(f"上级单位共享的数据只读:{table} {row_id} "
+                         f"(a row shared by a unit above this tablet's is read-only here: {table!r} {row_id})")
+        self.table = table
+        self.row_id = row_id
 
 
 class AppendOnlyTable(CaptureError):

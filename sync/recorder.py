@@ -37,7 +37,7 @@ documents that the session extension crashes the process then.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,10 +127,14 @@ class Shape:
     """What the recorder needs of one table: its name, column count, key column and how to read a row."""
 
     name: str
-    ncols: int
+    columns: tuple[str, ...]
     key: int
     header: bytes
     select: str
+
+    @property
+    def ncols(self) -> int:
+        return len(self.columns)
 
     @classmethod
     def of(cls, name: str, columns: tuple[str, ...], key: str) -> Shape:
@@ -138,7 +142,7 @@ class Shape:
         flags = bytes(1 if i == k else 0 for i in range(len(columns)))
         header = b"T" + varint(len(columns)) + flags + name.encode() + b"\x00"
         cols = ", ".join(f'"{c}"' for c in columns)
-        return cls(name, len(columns), k, header, f'SELECT {cols} FROM main."{name}" WHERE "{key}" = ?')
+        return cls(name, columns, k, header, f'SELECT {cols} FROM main."{name}" WHERE "{key}" = ?')
 
 
 class Recorder:
@@ -192,6 +196,21 @@ class Recorder:
                     seen[new_key] = None
                 if direct:
                     self._direct[shape.name].add(new_key)
+
+    def touched(self) -> frozenset[str]:
+        """The tables with noted rows not yet taken."""
+        return frozenset(self._touched)
+
+    def noted_units(self, conn: apsw.Connection, names: Iterable[str], column: Callable[[str], str]
+                    ) -> Iterator[tuple[str, object, tuple[object, object]]]:
+        """For each noted row of ``names``: (table, key, (its ``column(table)`` value when first seen, and
+        now)); ``None`` where the row did not exist."""
+        for name in names:
+            shape = self._shapes[name]
+            i = shape.columns.index(column(name))
+            for key, then in self._seen[name].items():
+                now = conn.execute(shape.select, (key,)).fetchone()
+                yield name, key, (None if then is None else then[i], None if now is None else now[i])
 
     def take(self, conn: apsw.Connection, names: Iterable[str]) -> bytes:
         """The changeset of the noted rows of ``names`` (in that order), read against ``conn`` now; those

@@ -40,10 +40,10 @@ from schema.tables import table, uploadable_tables
 from sync import history
 from sync.changesets import check_pull, check_upload, pull_conflict
 from sync.clock import Clock, iso
-from sync.errors import BadStaffId, CaptureActive, OutboxError, PendingChanges, PullApplyError
+from sync.errors import BadStaffId, CaptureActive, OutboxError, PendingChanges, PullApplyError, SharedRow
 from sync.guard import CaptureGuard
 from sync.recorder import Recorder
-from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, Enrolment, Status
+from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, Status
 
 BUSY_TIMEOUT_MS = 10_000
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -64,6 +64,15 @@ _HISTORY_INSERT = (
     " VALUES (?,?,?,?,?,?,?,?)"
 )
 _UPLOADABLE = tuple(t.name for t in uploadable_tables())
+_SHARED = frozenset(t.name for t in uploadable_tables() if t.shared_below)
+"""Uploadable tables whose rows of the units above reach this tablet too, read-only (see
+:meth:`TabletStore._check_shared`)."""
+def _scope_column(name: str) -> str:
+    return table(name).scope or ""
+
+
+_OWN_UNITS = ("WITH RECURSIVE own(id) AS (SELECT ? UNION SELECT u.id FROM units u JOIN own ON u.parent_id = own.id)"
+              " SELECT id FROM own")
 _SPLIT = _UPLOADABLE.index(history.HISTORY_TABLE)
 _BEFORE_HISTORY, _FROM_HISTORY = _UPLOADABLE[:_SPLIT], _UPLOADABLE[_SPLIT:]
 """A capture's changeset is taken in two parts, in registry order: the tables before ``roster_history``
@@ -216,6 +225,8 @@ class TabletStore:
         recorder = self._recorder
         try:
             # Still guarded: the history rows and the recorder's reads pass the checks.
+            if _SHARED & recorder.touched():
+                self._check_shared(recorder.touched() & _SHARED)
             head = recorder.take(conn, _BEFORE_HISTORY)
             captured_at = self._record_history(head, staff_id)
             changeset = head + recorder.take(conn, _FROM_HISTORY)
@@ -227,6 +238,18 @@ class TabletStore:
             self._abort_capture()
             raise
         self._guard.mode = "open"
+
+    def _check_shared(self, tables: frozenset[str]) -> None:
+        """Refuse the capture if it wrote a row of ``tables`` (``shared_below``) that belongs to a unit
+        outside this tablet's own units: rows pulled from the units above are read-only here (the server
+        would quarantine the upload). Not enrolled yet: nothing to check against."""
+        unit = self.state().get(UNIT_ID)
+        if not unit:
+            return
+        own = {str(r[0]) for r in self._conn.execute(_OWN_UNITS, (unit,))}
+        for name, key, units in self._recorder.noted_units(self._conn, sorted(tables), _scope_column):
+            if any(u is not None and u not in own for u in units):
+                raise SharedRow(name, str(key))
 
     def _abort_capture(self) -> None:
         """Roll a capture back (its block or its ending raised)."""

@@ -130,7 +130,8 @@ async def changes(
             raise Unauthorized("request signature rejected", code="bad_signature") from None
         svc.limiter.charge(device.id, now.timestamp())
         with conn:  # one read transaction: rows and cursor agree
-            page = build_page(conn, after=after, scope=devices.scope_units(conn, device.unit_id), limit=limit)
+            page = build_page(conn, after=after, scope=devices.scope_units(conn, device.unit_id), limit=limit,
+                              shared=devices.ancestor_units(conn, device.unit_id))
         return device, page
 
     device, page = await svc.readers.run(work)

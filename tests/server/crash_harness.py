@@ -382,7 +382,7 @@ def tablet_rows(t: HTablet) -> dict[str, set[tuple[object, ...]]]:
 def server_rows(settings: Settings, unit_id: str) -> dict[str, set[tuple[object, ...]]]:
     conn = open_reader(settings.db_path)
     try:
-        return unit_rows(conn, devices.scope_units(conn, unit_id))
+        return unit_rows(conn, devices.scope_units(conn, unit_id), devices.ancestor_units(conn, unit_id))
     finally:
         conn.close()
 

@@ -58,18 +58,21 @@ def make_tablet(server: LiveServer, root: Path, unit_code: str, name: str, seed:
     return Tablet(name, store, client, http, keys, got.device_id, got.unit_id)
 
 
-def unit_rows(conn: apsw.Connection, scope: tuple[str, ...]) -> dict[str, set[tuple[object, ...]]]:
-    """Every synced row visible to a device whose units are ``scope`` (the demo's definition)."""
-    return {name: set(rows) for name, rows in demo_unit_rows(conn, set(scope)).items()}
+def unit_rows(conn: apsw.Connection, scope: tuple[str, ...], shared: tuple[str, ...] = ()
+              ) -> dict[str, set[tuple[object, ...]]]:
+    """Every synced row visible to a device whose units are ``scope`` and that has the units ``shared``
+    above it (the demo's definition)."""
+    return {name: set(rows) for name, rows in demo_unit_rows(conn, set(scope), set(shared)).items()}
 
 
 def server_view(server: LiveServer, unit_id: str) -> dict[str, set[tuple[object, ...]]]:
     conn = open_reader(server.settings.db_path)
     try:
-        return unit_rows(conn, devices.scope_units(conn, unit_id))
+        return unit_rows(conn, devices.scope_units(conn, unit_id), devices.ancestor_units(conn, unit_id))
     finally:
         conn.close()
 
 
 def tablet_view(t: Tablet) -> dict[str, set[tuple[object, ...]]]:
+    """Everything the tablet holds (its units' rows and what the units above share with it)."""
     return unit_rows(t.store.conn, tuple(r[0] for r in t.store.conn.execute("SELECT id FROM units")))

@@ -173,6 +173,57 @@ def test_scope_violation_applies_nothing(live_server: LiveServer, tablets: list[
     r.close()
 
 
+def test_rows_shared_by_the_units_above_reach_tablets_below_read_only(
+        live_server: LiveServer, tablets: list[Tablet]) -> None:
+    """The county's venues, community resources and party branches (and the county's own unit row) reach
+    the townships' tablets; the county's retirees and another township's venue do not. A tablet may use
+    them but not edit them: the capture is refused before anything is written."""
+    from server.ledger import ledgered
+    from sync.errors import SharedRow
+
+    a1, _, b1 = tablets
+    conn = open_writer(live_server.settings.db_path, create=False)
+    try:
+        with ledgered(conn, kind="import", actor="test", now=real_now()):
+            conn.execute("INSERT INTO venues (id, unit_id, name, location) VALUES (?, ?, '县老干部活动中心', '县城')",
+                         (uid(7001), ORG.county))
+            conn.execute("INSERT INTO community_resources (id, unit_id, name, kind) VALUES (?, ?, '县医院', 'medical')",
+                         (uid(7002), ORG.county))
+            conn.execute("INSERT INTO party_branches (id, unit_id, name, kind) VALUES (?, ?, '县离退休干部联合支部',"
+                         " 'joint')", (uid(7003), ORG.county))
+            conn.execute("INSERT INTO venues (id, unit_id, name, location) VALUES (?, ?, '娜姑镇活动室', '娜姑')",
+                         (uid(7004), ORG.town_b))
+            conn.execute(f"INSERT INTO retirees ({', '.join(RETIREE_COLS)}) VALUES (?,?,?,?,?,?,?,?,?)",
+                         (uid(7005), ORG.county, "县里人", "male", "1940-01-01", "530326194001010000", "general",
+                          "13800000001", "县城"))
+    finally:
+        conn.close()
+    for t in tablets:
+        t.client.sync()
+        assert tablet_view(t) == server_view(live_server, t.unit_id), t.name
+    held = {(tbl, str(r[0])) for tbl in ("venues", "community_resources", "party_branches", "retirees", "units")
+            for r in a1.store.conn.execute(f"SELECT id FROM {tbl}")}
+    assert {("venues", uid(7001)), ("community_resources", uid(7002)), ("party_branches", uid(7003)),
+            ("units", ORG.county)} <= held
+    assert ("venues", uid(7004)) not in held and ("retirees", uid(7005)) not in held
+    assert ("venues", uid(7004)) in {("venues", str(r[0])) for r in b1.store.conn.execute("SELECT id FROM venues")}
+    # read-only on the tablet: nothing written, nothing queued; its own unit's venue is fine
+    pending = len(a1.store.pending())
+    with pytest.raises(SharedRow) as e, a1.store.capture() as c:
+        c.execute("UPDATE venues SET has_books = 1 WHERE id = ?", (uid(7001),))
+    assert (e.value.code, e.value.table, e.value.row_id) == ("shared_row", "venues", uid(7001))
+    with pytest.raises(SharedRow), a1.store.capture() as c:
+        c.execute("INSERT INTO venues (id, unit_id, name, location) VALUES (?, ?, '县里新阵地', '县城')",
+                  (uid(7006), ORG.county))
+    assert len(a1.store.pending()) == pending
+    assert a1.store.conn.execute("SELECT has_books FROM venues WHERE id = ?", (uid(7001),)).fetchone() == (0,)
+    with a1.store.capture() as c:
+        c.execute("INSERT INTO venues (id, unit_id, name, location) VALUES (?, ?, '金钟镇活动室', '金钟')",
+                  (uid(7007), ORG.town_a))
+    (receipt,) = a1.client.push()
+    assert receipt.status == "applied"
+
+
 def test_server_never_500s_on_junk(live_server: LiveServer) -> None:
     with httpx.Client(base_url=live_server.url) as http:
         for method, path, body in [
