@@ -7,6 +7,7 @@
     │   ├── ReadOnlyTable            a write to a table the tablet only pulls (units, staff, menu, outbox)
     │   ├── AppendOnlyTable          an UPDATE or DELETE of an append-only table (roster history)
     │   ├── SharedRow                a write to a row a unit above shares with this tablet (read-only)
+    │   ├── RecordingFailed          a changed row could not be recorded (e.g. TEXT that is not UTF-8)
     │   ├── StatementNotAllowed      DDL, ATTACH, transaction control or a state-changing PRAGMA
     │   ├── CaptureActive            a capture or other transaction is already open on this connection
     │   └── BadStaffId               the staff id given to a capture is not a lower-case UUID
@@ -60,6 +61,17 @@ class SharedRow(CaptureError):
                          f"(a row shared by a unit above this tablet's is read-only here: {table!r} {row_id})")
         self.table = table
         self.row_id = row_id
+
+
+class RecordingFailed(CaptureError):
+    """A row the capture changed could not be recorded for upload, so the capture was rolled back."""
+
+    code = "recording_failed"
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"无法记录本次修改,已全部撤销 (a changed row could not be recorded, nothing was kept: "
+                         f"{type(cause).__name__}: {cause})")
+        self.cause = cause
 
 
 class AppendOnlyTable(CaptureError):

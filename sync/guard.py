@@ -18,7 +18,9 @@ capture).  Its :attr:`CaptureGuard.mode` says what it does:
 * ``"open"``    — outside a capture: everything is allowed, but a statement the checks would refuse
   sets :attr:`CaptureGuard.dirty`, because apsw's statement cache could hand that unchecked
   statement to a later capture; the store then re-installs the guard (expiring every prepared
-  statement, so each is checked again when next used) before that capture's first statement;
+  statement, so each is checked again when next used) before that capture's first statement. A
+  DELETE of an uploadable table does too: prepared without the recorder's hook registered, a
+  ``DELETE`` with no ``WHERE`` is compiled to SQLite's truncate optimisation, which skips the hook;
 * ``"internal"`` — the store's own statements (transaction control, the outbox row): allowed, not
   marking dirty; the store prepares them uncached or under a text no caller writes by accident.
 
@@ -58,6 +60,7 @@ _OK = apsw.SQLITE_OK
 _ALWAYS_OK = frozenset({apsw.SQLITE_READ, apsw.SQLITE_SELECT, apsw.SQLITE_FUNCTION, apsw.SQLITE_SAVEPOINT})
 """The requests every mode allows (most of them: one READ per column a statement touches)."""
 _INSERT = apsw.SQLITE_INSERT
+_DELETE = apsw.SQLITE_DELETE
 _PRAGMA = apsw.SQLITE_PRAGMA
 
 Mode = Literal["capture", "open", "internal"]
@@ -105,5 +108,9 @@ class CaptureGuard:
         if problem is not None:
             if mode == "capture":
                 raise problem
+            self.dirty = True
+        elif op == _DELETE and mode == "open" and db != "temp" and p1 in self._writable:
+            # Prepared with no preupdate hook registered, ``DELETE FROM t`` (no WHERE) uses SQLite's
+            # truncate optimisation, which never calls the hook: the recorder would miss every row.
             self.dirty = True
         return _OK

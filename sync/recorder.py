@@ -32,6 +32,11 @@ rows by an internal hash, so the bytes may differ from a session's while every c
 
 Never create an apsw ``Session`` on a connection while a recorder's hook is registered on it: apsw
 documents that the session extension crashes the process then.
+
+Unlike a session, which works on the stored bytes, the recorder reads values through Python: a TEXT
+value that is not valid UTF-8 cannot be read, and a capture that touches such a row is refused
+(``RecordingFailed``) rather than committed without it. Rows with a NULL key are ignored, as a session
+ignores them (no uploadable table allows one).
 """
 
 from __future__ import annotations
@@ -114,12 +119,9 @@ def record(values: tuple[object, ...]) -> bytes:
 
 
 def same(a: object, b: object) -> bool:
-    """Whether a session would see no change between ``a`` and ``b``: the same type and bytes."""
-    if type(a) is not type(b):
-        return False
-    if type(a) is float:
-        return _pack_d(a) == _pack_d(b)
-    return a == b
+    """Whether a session would see no change between ``a`` and ``b``: the same storage class and the same
+    value — REAL compared as doubles (so ``0.0`` and ``-0.0`` are the same), TEXT and BLOB as bytes."""
+    return type(a) is type(b) and a == b
 
 
 @dataclass(frozen=True)
@@ -149,13 +151,16 @@ class Recorder:
     """Notes a capture's rows (:meth:`hook`) and encodes their net change (:meth:`take`). One per
     store; :meth:`clear` between captures."""
 
-    __slots__ = ("_direct", "_seen", "_shapes", "_touched")
+    __slots__ = ("_direct", "_seen", "_shapes", "_touched", "failure")
 
     def __init__(self, shapes: Iterable[Shape]) -> None:
         self._shapes = {s.name: s for s in shapes}
         self._seen: dict[str, dict[object, tuple[object, ...] | None]] = {n: {} for n in self._shapes}
         self._direct: dict[str, set[object]] = {n: set() for n in self._shapes}
         self._touched: set[str] = set()
+        self.failure: BaseException | None = None
+        """The first error raised while noting a row (e.g. a TEXT value that is not UTF-8): the row may be
+        missing from the notes, so the capture must not be committed (the store refuses it)."""
 
     @classmethod
     def for_tables(cls, names: Iterable[str], columns: Callable[[str], tuple[str, ...]],
@@ -163,18 +168,28 @@ class Recorder:
         return cls(Shape.of(n, columns(n), key(n)) for n in names)
 
     def hook(self, u: apsw.PreUpdate) -> None:
-        """The preupdate hook: note the row's key and, the first time, its values."""
+        """The preupdate hook: note the row's key and, the first time, its values. SQLite goes on with the
+        statement whatever happens here, so an error is kept (:attr:`failure`) rather than raised."""
+        try:
+            self._note(u)
+        except BaseException as exc:  # kept; the store refuses the capture at its end
+            if self.failure is None:
+                self.failure = exc
+
+    def _note(self, u: apsw.PreUpdate) -> None:
         shape = self._shapes.get(u.table_name)
         if shape is None or u.database_name != "main":
             return
         seen = self._seen[shape.name]
-        self._touched.add(shape.name)
         k = shape.key
         direct = u.depth == 0
         if u.op == "INSERT":
             inserted = u.new
             assert inserted is not None
             key = inserted[k]
+            if key is None:  # a session ignores rows whose key is NULL
+                return
+            self._touched.add(shape.name)
             if key not in seen:
                 seen[key] = None
             if direct:
@@ -183,15 +198,18 @@ class Recorder:
         old = u.old
         assert old is not None
         key = old[k]
-        if key not in seen:
-            seen[key] = old
-        if direct:
-            self._direct[shape.name].add(key)
+        if key is not None:
+            self._touched.add(shape.name)
+            if key not in seen:
+                seen[key] = old
+            if direct:
+                self._direct[shape.name].add(key)
         if u.op == "UPDATE":
             new = u.new
             assert new is not None
             new_key = new[k]
-            if new_key != key:  # the key itself changed: the new key's row did not exist before
+            if new_key != key and new_key is not None:  # a new key: its row did not exist before
+                self._touched.add(shape.name)
                 if new_key not in seen:
                     seen[new_key] = None
                 if direct:
@@ -265,3 +283,4 @@ class Recorder:
         for direct in self._direct.values():
             direct.clear()
         self._touched.clear()
+        self.failure = None

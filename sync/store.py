@@ -40,7 +40,15 @@ from schema.tables import table, uploadable_tables
 from sync import history
 from sync.changesets import check_pull, check_upload, pull_conflict
 from sync.clock import Clock, iso
-from sync.errors import BadStaffId, CaptureActive, OutboxError, PendingChanges, PullApplyError, SharedRow
+from sync.errors import (
+    BadStaffId,
+    CaptureActive,
+    OutboxError,
+    PendingChanges,
+    PullApplyError,
+    RecordingFailed,
+    SharedRow,
+)
 from sync.guard import CaptureGuard
 from sync.recorder import Recorder
 from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, Status
@@ -211,8 +219,8 @@ class TabletStore:
             # unchecked is prepared again, through the guard, before it next runs.
             conn.authorizer = guard
             guard.dirty = False
-        self._control("BEGIN IMMEDIATE")
         try:
+            self._control("BEGIN IMMEDIATE")
             conn.preupdate_hook(self._recorder.hook)
         except BaseException:
             self._abort_capture()
@@ -225,12 +233,16 @@ class TabletStore:
         recorder = self._recorder
         try:
             # Still guarded: the history rows and the recorder's reads pass the checks.
+            if recorder.failure is not None:
+                raise RecordingFailed(recorder.failure)
             if _SHARED & recorder.touched():
                 self._check_shared(recorder.touched() & _SHARED)
-            head = recorder.take(conn, _BEFORE_HISTORY)
+            head = self._take(_BEFORE_HISTORY)
             captured_at = self._record_history(head, staff_id)
-            changeset = head + recorder.take(conn, _FROM_HISTORY)
+            changeset = head + self._take(_FROM_HISTORY)
             conn.preupdate_hook(None)
+            if recorder.failure is not None:  # from the history rows
+                raise RecordingFailed(recorder.failure)
             if changeset:
                 self._append_outbox(changeset, captured_at)
             self._control("COMMIT")
@@ -238,6 +250,14 @@ class TabletStore:
             self._abort_capture()
             raise
         self._guard.mode = "open"
+
+    def _take(self, names: tuple[str, ...]) -> bytes:
+        """The recorder's changeset of ``names``; a row it cannot read back (e.g. TEXT that is not UTF-8)
+        refuses the capture rather than leaving the change out of the outbox."""
+        try:
+            return self._recorder.take(self._conn, names)
+        except Exception as exc:
+            raise RecordingFailed(exc) from exc
 
     def _check_shared(self, tables: frozenset[str]) -> None:
         """Refuse the capture if it wrote a row of ``tables`` (``shared_below``) that belongs to a unit

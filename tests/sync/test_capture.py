@@ -168,6 +168,41 @@ def test_refused_write_stays_refused_even_if_the_error_is_swallowed(store: Table
     assert {t for t, _, _, _ in changes(entry.changeset)} == {"contacts"}
 
 
+def test_a_row_that_cannot_be_recorded_refuses_the_capture(store: TabletStore, seeded: Seed) -> None:
+    """TEXT that is not UTF-8 cannot be read back for the changeset: even if the block swallows the error
+    of a later statement, the capture is refused whole and nothing reaches the database or the outbox."""
+    n = len(store.outbox())
+    phone = store.conn.execute("SELECT phone FROM retirees WHERE id = ?", (seeded.retiree_id,)).fetchone()[0]
+    with pytest.raises(errors.RecordingFailed) as info, store.capture() as conn:
+        conn.execute("UPDATE retirees SET phone = CAST(x'ff' AS TEXT) WHERE id = ?", (seeded.retiree_id,))
+        with contextlib.suppress(Exception):
+            conn.execute("UPDATE retirees SET name = '改' WHERE id = ?", (seeded.retiree_id,))
+    assert info.value.code == "recording_failed"
+    assert len(store.outbox()) == n
+    assert store.conn.execute("SELECT phone FROM retirees WHERE id = ?", (seeded.retiree_id,)).fetchone()[0] == phone
+
+
+def test_a_delete_of_every_row_is_recorded_even_if_first_run_outside_a_capture(
+        store: TabletStore, seeded: Seed) -> None:
+    """Prepared with no capture running, ``DELETE FROM t`` compiles to SQLite's truncate optimisation,
+    which skips the recorder's hook; the guard has the next capture prepare it again."""
+    def contact(conn: apsw.Connection) -> str:
+        cid = store.new_id()
+        conn.execute("INSERT INTO contacts (id, unit_id, retiree_id, contacted_on, channel, with_whom, reached)"
+                     " VALUES (?, ?, ?, '2024-05-01', 'phone', 'self', 1)", (cid, seeded.unit_id, seeded.retiree_id))
+        return cid
+
+    with store.capture() as conn:
+        contact(conn)
+    store.conn.execute("DELETE FROM contacts")  # outside a capture (as a reset would): not uploaded
+    with store.capture() as conn:
+        kept = contact(conn)
+    with store.capture() as conn:
+        conn.execute("DELETE FROM contacts")
+    assert [(t, op, old[0]) for t, op, old, _ in changes(store.pending()[-1].changeset)] == [
+        ("contacts", "DELETE", kept)]
+
+
 def test_units_can_still_be_written_outside_a_capture(store: TabletStore, seeded: Seed) -> None:
     store.conn.execute("UPDATE units SET name = '新名' WHERE id = ?", (seeded.unit_id,))  # as a pull does
     assert store.pending() == []

@@ -133,6 +133,33 @@ def test_varint_is_sqlites() -> None:
     assert varint(2**64 - 1) == b"\xff" * 9
 
 
-def test_same_means_the_same_type_and_bytes() -> None:
+def test_same_means_the_same_storage_class_and_value() -> None:
     assert same(1, 1) and same("a", "a") and same(None, None) and same(b"x", b"x") and same(2.5, 2.5)
-    assert not same(1, 1.0) and not same("1", 1) and not same(b"a", "a") and not same(0.0, -0.0)
+    assert same(0.0, -0.0)  # a session compares REAL values as doubles
+    assert not same(1, 1.0) and not same("1", 1) and not same(b"a", "a") and not same(None, 0)
+
+
+def test_real_zero_and_negative_zero_are_the_same_value(tmp_path: Path) -> None:
+    base = [("INSERT INTO a (id, x, y, z) VALUES ('r1', 0.0, -0.0, 1)", ())]
+    work = [("UPDATE a SET x = -0.0, y = 0.0 WHERE id = 'r1'", ()), ("UPDATE a SET z = 1.0 WHERE id = 'r1'", ())]
+    got = []
+    for record in ("recorder", "session"):
+        conn = _db(tmp_path / f"{record}.db")
+        got.append(_run(conn, base, work, record))
+        conn.close()
+    assert changes_by_table(got[0]) == changes_by_table(got[1])
+    u = "<undefined>"  # only z changed: INTEGER 1 became REAL 1.0; x and y kept their value
+    assert changes_by_table(got[0]) == [("a", [repr(("UPDATE", False, 4, ("r1", u, u, 1), (u, u, u, 1.0)))])]
+
+
+def test_rows_with_a_null_key_are_ignored_as_by_a_session(tmp_path: Path) -> None:
+    base = [("INSERT INTO c (id, w) VALUES (NULL, 'x')", ()), ("INSERT INTO c (id, w) VALUES ('k', 'y')", ())]
+    work = [("INSERT INTO c (id, w) VALUES (NULL, 'z')", ()), ("UPDATE c SET w = 'v' WHERE id IS NULL", ()),
+            ("UPDATE c SET id = NULL WHERE id = 'k'", ()), ("DELETE FROM c WHERE w = 'x'", ())]
+    got = []
+    for record in ("recorder", "session"):
+        conn = _db(tmp_path / f"{record}.db")
+        got.append(_run(conn, base, work, record))
+        conn.close()
+    assert changes_by_table(got[0]) == changes_by_table(got[1])
+    assert len(got[0]) == len(got[1]) > 0
