@@ -1,4 +1,4 @@
-"""``laogan tablet``: the tablet client's commands (init, sql, sync, status, push-changeset).
+"""``laogan tablet``: the tablet client's commands (init, sql, sync, resync, status, push-changeset).
 
 This module is the tablet's edge: it is the only place in ``sync`` that reads the wall clock, sleeps
 for real, draws system randomness and opens a network client; everything below gets them injected.
@@ -156,6 +156,26 @@ def sync_command(directory: Path) -> None:
         if receipt.status != "applied":
             click.echo(f"  seq {receipt.seq}: {receipt.status} (conflicts {receipt.conflicts})"
                        + (f" {receipt.reason}" if receipt.reason else ""))
+
+
+@tablet.command("resync")
+@_dir_option
+def resync_command(directory: Path) -> None:
+    """Upload the outbox, then pull everything again from the start (重新同步).
+
+    Every row this tablet may hold comes again with the server's current values. Run it once on a tablet
+    enrolled before the server shared the rows of the units above (the county's venues, community
+    resources and party branches), or to repair a tablet's copy. Nothing unsent is lost: the outbox goes
+    first.
+    """
+    td = TabletDir(directory)
+    with _open(directory) as store:
+        store.enrolment()
+        keys = KeyPair.load(td.keys_dir)
+        with httpx.Client(timeout=HTTP_TIMEOUT_S) as http:
+            summary = _client(store, http, keys).resync()
+    click.echo(f"上传 uploaded: {summary.uploaded}  重新拉取 pulled again: {summary.pulled_changes} change(s) "
+               f"in {summary.pull_batches} batch(es)  游标 cursor: {summary.cursor}")
 
 
 @tablet.command("status")

@@ -225,6 +225,17 @@ class SyncClient:
 
     # -- sync ----------------------------------------------------------------------------------
 
+    def resync(self) -> SyncSummary:
+        """Push, then pull everything again from the start (cursor 0): every row the tablet may hold
+        arrives with the server's current values (a row the server deleted, as a DELETE). For a tablet
+        that missed rows it could not see when they last changed — e.g. the rows the units above share,
+        for a tablet enrolled before the server sent them — or whose copy needs repairing."""
+        receipts = [*self.push()]
+        self._store.set_state({CURSOR: "0"})
+        pulled = self.pull()
+        receipts.extend(pulled.pushed)
+        return SyncSummary(len(receipts), tuple(receipts), pulled.changes, pulled.batches, pulled.cursor)
+
     def sync(self) -> SyncSummary:
         """Push, then pull."""
         receipts = [*self.push()]

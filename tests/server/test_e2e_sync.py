@@ -224,6 +224,47 @@ def test_rows_shared_by_the_units_above_reach_tablets_below_read_only(
     assert receipt.status == "applied"
 
 
+def test_resync_brings_rows_a_tablet_missed(live_server: LiveServer, tablets: list[Tablet], tmp_path: Path) -> None:
+    """A tablet whose cursor passed a shared row before it could see it (enrolled before the server shared
+    the rows of the units above) gets it with `laogan tablet resync`; its unsent edits go up first."""
+    from click.testing import CliRunner
+
+    from server.ledger import ledgered
+    from sync.cli import tablet as tablet_cli
+
+    a1 = tablets[0]
+    a1.client.sync()
+    conn = open_writer(live_server.settings.db_path, create=False)
+    try:
+        with ledgered(conn, kind="import", actor="test", now=real_now()):
+            conn.execute("INSERT INTO venues (id, unit_id, name, location) VALUES (?, ?, '县老干部活动中心', '县城')",
+                         (uid(7101), ORG.county))
+        top = conn.execute("SELECT max(seq) FROM change_log").fetchone()[0]
+    finally:
+        conn.close()
+    a1.store.set_state({"cursor": str(top)})  # as if the venue had gone by unseen
+    a1.client.sync()
+    venue = a1.store.conn.execute("SELECT count(*) FROM venues WHERE id = ?", (uid(7101),))
+    assert venue.fetchone() == (0,)
+    rid = add_retiree(a1, 71)  # unsent when the resync starts
+    a1.store.close()
+    a1.http.close()
+    result = CliRunner().invoke(tablet_cli, ["resync", "--dir", str(tmp_path / "a1")])
+    assert result.exit_code == 0, result.output
+    assert "重新拉取 pulled again" in result.stdout
+    store = TabletStore.open(tmp_path / "a1" / "tablet.db", now=real_now, rng=random.Random(1))
+    try:
+        assert store.conn.execute("SELECT name FROM venues WHERE id = ?", (uid(7101),)).fetchone() == ("县老干部活动中心",)
+        assert store.pending() == [] and store.cursor() >= top
+        central = open_reader(live_server.settings.db_path)
+        assert central.execute("SELECT count(*) FROM retirees WHERE id = ?", (rid,)).fetchone() == (1,)
+        central.close()
+        assert tablet_view(Tablet(a1.name, store, a1.client, a1.http, a1.keys, a1.device_id, a1.unit_id)) == \
+            server_view(live_server, a1.unit_id)
+    finally:
+        store.close()
+
+
 def test_server_never_500s_on_junk(live_server: LiveServer) -> None:
     with httpx.Client(base_url=live_server.url) as http:
         for method, path, body in [
