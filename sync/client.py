@@ -46,8 +46,9 @@ from sync.state import (
     UNIT_CODE,
     UNIT_ID,
     Enrolment,
+    OutboxEntry,
 )
-from sync.store import OutboxEntry, TabletStore
+from sync.store import TabletStore
 
 T = TypeVar("T")
 

@@ -1,8 +1,9 @@
-"""The tablet's ``sync_state`` keys and the read-only views built from them."""
+"""The tablet's ``sync_state`` keys and the read-only views built from them and from the outbox."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
@@ -68,3 +69,23 @@ class Status:
     cursor: int
     last_sync_at: str | None
     schema_version: int
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One captured transaction waiting for (or done with) upload."""
+
+    seq: int
+    captured_at: str
+    changeset: bytes
+    envelope: bytes | None
+    """The sealed bytes, once sealed; every retry sends exactly these."""
+    status: str
+    sent_at: str | None
+    receipt: str | None
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> OutboxEntry:
+        seq, captured_at, changeset, envelope, status, sent_at, receipt = row
+        return cls(int(seq), str(captured_at), bytes(changeset), None if envelope is None else bytes(envelope),
+                   str(status), sent_at, receipt)

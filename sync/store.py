@@ -26,11 +26,9 @@ import re
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import apsw
 
@@ -47,11 +45,11 @@ from sync.errors import (
     PendingChanges,
     PullApplyError,
     RecordingFailed,
-    SharedRow,
 )
 from sync.guard import CaptureGuard
 from sync.recorder import Recorder
-from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, Status
+from sync.shared import SHARED_TABLES, refuse_foreign_shared_rows
+from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, OutboxEntry, Status
 
 BUSY_TIMEOUT_MS = 10_000
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -72,15 +70,6 @@ _HISTORY_INSERT = (
     " VALUES (?,?,?,?,?,?,?,?)"
 )
 _UPLOADABLE = tuple(t.name for t in uploadable_tables())
-_SHARED = frozenset(t.name for t in uploadable_tables() if t.shared_below)
-"""Uploadable tables whose rows of the units above reach this tablet too, read-only (see
-:meth:`TabletStore._check_shared`)."""
-def _scope_column(name: str) -> str:
-    return table(name).scope or ""
-
-
-_OWN_UNITS = ("WITH RECURSIVE own(id) AS (SELECT ? UNION SELECT u.id FROM units u JOIN own ON u.parent_id = own.id)"
-              " SELECT id FROM own")
 _SPLIT = _UPLOADABLE.index(history.HISTORY_TABLE)
 _BEFORE_HISTORY, _FROM_HISTORY = _UPLOADABLE[:_SPLIT], _UPLOADABLE[_SPLIT:]
 """A capture's changeset is taken in two parts, in registry order: the tables before ``roster_history``
@@ -89,26 +78,6 @@ are written), then ``roster_history`` and the tables after it. A changeset is a 
 per-table blocks, so the two parts concatenated are one changeset of every uploadable table in order."""
 if not all(n in _BEFORE_HISTORY for n in history.HISTORY_SOURCES):  # pragma: no cover - registry order
     raise RuntimeError("history sources must come before roster_history in the table registry")
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """One captured transaction waiting for (or done with) upload."""
-
-    seq: int
-    captured_at: str
-    changeset: bytes
-    envelope: bytes | None
-    """The sealed bytes, once sealed; every retry sends exactly these."""
-    status: str
-    sent_at: str | None
-    receipt: str | None
-
-    @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> OutboxEntry:
-        seq, captured_at, changeset, envelope, status, sent_at, receipt = row
-        return cls(int(seq), str(captured_at), bytes(changeset), None if envelope is None else bytes(envelope),
-                   str(status), sent_at, receipt)
 
 
 def _stamp(ts: datetime) -> str:
@@ -235,8 +204,9 @@ class TabletStore:
             # Still guarded: the history rows and the recorder's reads pass the checks.
             if recorder.failure is not None:
                 raise RecordingFailed(recorder.failure)
-            if _SHARED & recorder.touched():
-                self._check_shared(recorder.touched() & _SHARED)
+            if SHARED_TABLES & recorder.touched():
+                refuse_foreign_shared_rows(conn, recorder, self.state().get(UNIT_ID),
+                                           recorder.touched() & SHARED_TABLES)
             head = self._take(_BEFORE_HISTORY)
             captured_at = self._record_history(head, staff_id)
             changeset = head + self._take(_FROM_HISTORY)
@@ -258,18 +228,6 @@ class TabletStore:
             return self._recorder.take(self._conn, names)
         except Exception as exc:
             raise RecordingFailed(exc) from exc
-
-    def _check_shared(self, tables: frozenset[str]) -> None:
-        """Refuse the capture if it wrote a row of ``tables`` (``shared_below``) that belongs to a unit
-        outside this tablet's own units: rows pulled from the units above are read-only here (the server
-        would quarantine the upload). Not enrolled yet: nothing to check against."""
-        unit = self.state().get(UNIT_ID)
-        if not unit:
-            return
-        own = {str(r[0]) for r in self._conn.execute(_OWN_UNITS, (unit,))}
-        for name, key, units in self._recorder.noted_units(self._conn, sorted(tables), _scope_column):
-            if any(u is not None and u not in own for u in units):
-                raise SharedRow(name, str(key))
 
     def _abort_capture(self) -> None:
         """Roll a capture back (its block or its ending raised)."""
