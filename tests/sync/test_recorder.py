@@ -99,31 +99,33 @@ def _run(conn: apsw.Connection, base: list[tuple[str, tuple[object, ...]]],
     return out
 
 
+def _both(tmp_path: Path, base: list[tuple[str, tuple[object, ...]]], work: list[tuple[str, tuple[object, ...]]],
+          tag: str = "") -> tuple[bytes, bytes]:
+    """The recorder's and a session's changeset of ``work`` on fresh copies of ``base``."""
+    got = []
+    for record in ("recorder", "session"):
+        conn = _db(tmp_path / f"{tag}{record}.db")
+        try:
+            got.append(_run(conn, base, work, record))
+        finally:
+            conn.close()
+    return got[0], got[1]
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_the_same_changes_as_a_session(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     base = [s for s in _statements(rng, 12) if not s[0].startswith(("SAVEPOINT", "ROLLBACK", "RELEASE"))]
     for round_ in range(5):
         work = _statements(rng, rng.randint(1, 25))
-        got = []
-        for record in ("recorder", "session"):
-            conn = _db(tmp_path / f"{seed}-{round_}-{record}.db")
-            try:
-                got.append(_run(conn, base, work, record))
-            finally:
-                conn.close()
-        mine, theirs = got
+        mine, theirs = _both(tmp_path, base, work, f"{seed}-{round_}-")
         assert changes_by_table(mine) == changes_by_table(theirs), work
         assert len(mine) == len(theirs)
 
 
 def test_a_single_insert_is_the_session_bytes(tmp_path: Path) -> None:
     work = [("INSERT INTO b (k, id, v) VALUES (?, 'one', ?)", (None, "张三" * 100))]
-    got = []
-    for record in ("recorder", "session"):
-        conn = _db(tmp_path / f"{record}.db")
-        got.append(_run(conn, [], work, record))
-        conn.close()
+    got = _both(tmp_path, [], work)
     assert got[0] == got[1] and got[0].startswith(b"T\x03\x00\x01\x00b\x00\x12\x00")
 
 
@@ -142,11 +144,7 @@ def test_same_means_the_same_storage_class_and_value() -> None:
 def test_real_zero_and_negative_zero_are_the_same_value(tmp_path: Path) -> None:
     base = [("INSERT INTO a (id, x, y, z) VALUES ('r1', 0.0, -0.0, 1)", ())]
     work = [("UPDATE a SET x = -0.0, y = 0.0 WHERE id = 'r1'", ()), ("UPDATE a SET z = 1.0 WHERE id = 'r1'", ())]
-    got = []
-    for record in ("recorder", "session"):
-        conn = _db(tmp_path / f"{record}.db")
-        got.append(_run(conn, base, work, record))
-        conn.close()
+    got = _both(tmp_path, base, work)
     assert changes_by_table(got[0]) == changes_by_table(got[1])
     u = "<undefined>"  # only z changed: INTEGER 1 became REAL 1.0; x and y kept their value
     assert changes_by_table(got[0]) == [("a", [repr(("UPDATE", False, 4, ("r1", u, u, 1), (u, u, u, 1.0)))])]
@@ -156,10 +154,6 @@ def test_rows_with_a_null_key_are_ignored_as_by_a_session(tmp_path: Path) -> Non
     base = [("INSERT INTO c (id, w) VALUES (NULL, 'x')", ()), ("INSERT INTO c (id, w) VALUES ('k', 'y')", ())]
     work = [("INSERT INTO c (id, w) VALUES (NULL, 'z')", ()), ("UPDATE c SET w = 'v' WHERE id IS NULL", ()),
             ("UPDATE c SET id = NULL WHERE id = 'k'", ()), ("DELETE FROM c WHERE w = 'x'", ())]
-    got = []
-    for record in ("recorder", "session"):
-        conn = _db(tmp_path / f"{record}.db")
-        got.append(_run(conn, base, work, record))
-        conn.close()
+    got = _both(tmp_path, base, work)
     assert changes_by_table(got[0]) == changes_by_table(got[1])
     assert len(got[0]) == len(got[1]) > 0
