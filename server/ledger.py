@@ -166,6 +166,18 @@ def _touched_log(conn: apsw.Connection, touched: Iterable[tuple[str, str]], logg
     return out
 
 
+@cache
+def _table_order() -> dict[str, int]:
+    return {t.name: i for i, t in enumerate(synced_tables())}
+
+
+def _log_order(row: LogRow) -> tuple[int, str]:
+    """Where a row goes among one entry's ``change_log`` rows: tables in registry order, then row ids —
+    the same whichever way the upload was applied and whatever order its changeset listed the rows in
+    (a session lists a table's rows by its own hash, the tablet's recorder by first touch)."""
+    return _table_order().get(row[0], 1 << 30), row[1]
+
+
 def log_changes(conn: apsw.Connection, rows: Sequence[LogRow], *, ledger_id: int, captured_at: str) -> None:
     """Append ``change_log`` rows, in order, for ledger entry ``ledger_id``."""
     conn.executemany(_LOG_INSERT, ((t, r, u, ledger_id, captured_at) for t, r, u in rows))
@@ -235,6 +247,7 @@ def ledgered(
                 rows = [*tx.assumed_log, *rows]
             if tx.touched:
                 rows += _touched_log(conn, tx.touched, {(t, r) for t, r, _ in rows})
+            rows.sort(key=_log_order)  # stable: a moved row's two entries keep their order
             log_changes(conn, rows, ledger_id=tx.ledger_id, captured_at=logged_at)
             return effect
 

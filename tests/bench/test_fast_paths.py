@@ -190,6 +190,38 @@ def test_plan_logs_what_the_effect_logs(twins: Twins) -> None:
                                     ("contacts", ids[2], twins.fast.org.town_b)])
 
 
+def test_a_changeset_in_first_touch_order_is_identical_too(twins: Twins) -> None:
+    """The tablet's recorder (sync/recorder.py) orders a table's rows by first touch, not by a session's
+    hash: inserts, updates and deletes made in a shuffled order still give both paths the same tables,
+    receipts and ledger bytes."""
+    import random
+
+    from schema.tables import table, uploadable_tables
+    from sync.recorder import Recorder
+
+    ra, rb = _retirees(twins)
+    ids = _contacts(twins, ra, rb, 12)
+    names = tuple(t.name for t in uploadable_tables())
+    tablet = twins.fast.tablet
+    recorder = Recorder.for_tables(
+        names, lambda n: tuple(str(r[1]) for r in tablet.execute(f'PRAGMA table_info("{n}")')), lambda n: table(n).pk)
+    new = [uid(6500 + i) for i in range(40)]
+    random.Random(3).shuffle(new)
+    tablet.execute("BEGIN")
+    tablet.preupdate_hook(recorder.hook)
+    for i, cid in enumerate(new):
+        tablet.execute(CONTACT, (cid, twins.fast.org.town_a, ra, f"新{i}"))
+    tablet.execute("UPDATE contacts SET notes = '改' WHERE id IN (?, ?)", (ids[3], ids[1]))
+    tablet.execute("DELETE FROM contacts WHERE id = ?", (ids[7],))
+    changeset = recorder.take(tablet, names)
+    tablet.preupdate_hook(None)
+    tablet.execute("COMMIT")
+    assert [c.new[0] for c in apsw.Changeset.iter(changeset) if c.op == "INSERT"] == new  # first touch
+    r = twins.upload(changeset)
+    assert r.status == "applied" and r.counts["contacts"].insert == 40 and r.counts["contacts"].delete == 1
+    assert twins.taken[-1] is True
+
+
 def test_history_from_the_capture_equals_history_from_a_whole_session(tmp_path: Path) -> None:
     """``TabletStore`` derives roster history from the first part of the recorder's changeset (the
     tables before roster_history); a session on every uploadable table, replaying the same statements
