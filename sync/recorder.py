@@ -221,13 +221,18 @@ class Recorder:
 
     def noted_units(self, conn: apsw.Connection, names: Iterable[str], column: Callable[[str], str]
                     ) -> Iterator[tuple[str, object, tuple[object, object]]]:
-        """For each noted row of ``names``: (table, key, (its ``column(table)`` value when first seen, and
-        now)); ``None`` where the row did not exist."""
+        """For each noted row of ``names`` that the capture changed (as :meth:`take` would record it):
+        (table, key, (its ``column(table)`` value when first seen, and now)); ``None`` where the row did
+        not exist."""
         for name in names:
             shape = self._shapes[name]
             i = shape.columns.index(column(name))
             for key, then in self._seen[name].items():
                 now = conn.execute(shape.select, (key,)).fetchone()
+                if then is None and now is None:
+                    continue
+                if then is not None and now is not None and all(map(same, then, now)):
+                    continue
                 yield name, key, (None if then is None else then[i], None if now is None else now[i])
 
     def take(self, conn: apsw.Connection, names: Iterable[str]) -> bytes:

@@ -78,8 +78,11 @@ FROM units u CROSS JOIN period p CROSS JOIN due d CROSS JOIN life_events e CROSS
 WHERE e.unit_id = u.id AND {unit_in_scope('u.id')} AND e.kind IN ({kinds})
   AND e.occurred_on BETWEEN p.m0 AND p.m1 AND e.occurred_on < d.cutoff
   AND {not_visited('e.retiree_id', 'e.occurred_on', closes)} AND r.id = e.retiree_id"""
+    # A birthday is a day of the (personal) birth date: the auditor role sees only its month.
+    when = ("b.day, b.w1, CAST(julianday(p.today) - julianday(b.w1) AS INTEGER)" if ident.role == "senior"
+            else "substr(b.day, 1, 7), NULL, NULL")
     births = f"""SELECT u.code, u.name, {ident.retiree('r')},
-  '{BIRTHDAY_AGE}岁以上寿辰', b.day, b.w1, CAST(julianday(p.today) - julianday(b.w1) AS INTEGER)
+  '{BIRTHDAY_AGE}岁以上寿辰', {when}
 FROM units u CROSS JOIN period p CROSS JOIN due d CROSS JOIN retirees r CROSS JOIN days b
 WHERE r.unit_id = u.id AND {unit_in_scope('u.id')}
   AND substr(r.birth_date, 6, 2) = d.mm AND r.birth_date < d.born_before
@@ -90,7 +93,8 @@ WHERE r.unit_id = u.id AND {unit_in_scope('u.id')}
     return CannedQuery(
         "must_visit_overdue", "六必访逾期未访",
         f"所选月份内的生病住院、患病、遇到困难、丧葬、反映问题事项(事后{VISIT_DAYS}日内,列在登记事项的单位下),"
-        f"以及{BIRTHDAY_AGE}岁以上老同志的寿辰(前后{VISIT_DAYS}日内),期限已过仍没有走访记录的。",
+        f"以及{BIRTHDAY_AGE}岁以上老同志的寿辰(前后{VISIT_DAYS}日内),期限已过仍没有走访记录的。"
+        "寿辰是出生日期的一部分:审计员角色只显示寿辰所在月份。",
         sql, BOTH)
 
 

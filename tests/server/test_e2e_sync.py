@@ -217,6 +217,13 @@ def test_rows_shared_by_the_units_above_reach_tablets_below_read_only(
                   (uid(7006), ORG.county))
     assert len(a1.store.pending()) == pending
     assert a1.store.conn.execute("SELECT has_books FROM venues WHERE id = ?", (uid(7001),)).fetchone() == (0,)
+    with a1.store.capture() as c:  # a write that changes nothing in the end is no edit: not refused
+        c.execute("UPDATE venues SET has_books = has_books WHERE id = ?", (uid(7001),))
+        c.execute("SAVEPOINT s")
+        c.execute("UPDATE venues SET name = '改' WHERE id = ?", (uid(7001),))
+        c.execute("ROLLBACK TO s")
+        c.execute("RELEASE s")
+    assert len(a1.store.pending()) == pending
     with a1.store.capture() as c:
         c.execute("INSERT INTO venues (id, unit_id, name, location) VALUES (?, ?, '金钟镇活动室', '金钟')",
                   (uid(7007), ORG.town_a))

@@ -74,9 +74,13 @@ def test_must_visit_overdue(app: AuditApp, fx: Fixture) -> None:
          "应访截止": "2026-11-08", "逾期天数": 12},
         {"单位代码": A_CODE, "单位": "金钟镇", **who(5, "刘**", "75-79"), "事由": "丧葬", "发生日期": "2026-11-08",
          "应访截止": "2026-11-15", "逾期天数": 5},
-        {"单位代码": B_CODE, "单位": "娜姑镇", **who(6, "陈**", "80-84"), "事由": "80岁以上寿辰", "发生日期": "2026-11-05",
-         "应访截止": "2026-11-12", "逾期天数": 8},
+        # a birthday is part of the birth date (personal): the auditor sees its month only
+        {"单位代码": B_CODE, "单位": "娜姑镇", **who(6, "陈**", "80-84"), "事由": "80岁以上寿辰", "发生日期": "2026-11",
+         "应访截止": None, "逾期天数": None},
     ]
+    senior_birthday = rows(app, fx, "senior", "must_visit_overdue")[-1]
+    assert (senior_birthday["发生日期"], senior_birthday["应访截止"], senior_birthday["逾期天数"]) == (
+        "2026-11-05", "2026-11-12", 8)
     # October: R7's hardship on 10-20 was never visited (24 days past 10-27); no one turned 80+ in October
     october = rows(app, fx, "auditor", "must_visit_overdue", month="2026-10")
     assert [(r["编号"], r["事由"], r["逾期天数"]) for r in october] == [(R[7], "遇到困难", 24)]
