@@ -136,16 +136,16 @@ def _codes(settings: Settings, units: list[str], rng: random.Random) -> list[str
         conn.close()
 
 
-def unit_rows(conn: apsw.Connection, scope: set[str], shared: set[str] | None = None
+def unit_rows(conn: apsw.Connection, scope: set[str] | None, shared: set[str] | None = None
               ) -> dict[str, list[tuple[object, ...]]]:
     """Every synced row visible within ``scope`` (plus the ``shared_below`` rows of the units ``shared``
-    above it), sorted: the thing that must converge."""
+    above it), sorted: the thing that must converge. ``scope`` None: every row (what a tablet holds)."""
     above = shared or set()
     out: dict[str, list[tuple[object, ...]]] = {}
     for t in synced_tables():
         cols = ", ".join(f'"{c}"' for c in t.column_names())
         rows = conn.execute(f'SELECT {cols} FROM "{t.name}"').fetchall()
-        if t.scope is not None:
+        if t.scope is not None and scope is not None:
             i = t.column_names().index(t.scope)
             rows = [r for r in rows if r[i] in scope or (t.shared_below and r[i] in above)]
         out[t.name] = sorted(tuple(r) for r in rows)
@@ -159,7 +159,8 @@ def converged(settings: Settings, tablet_db: Path) -> bool:
         unit_id = str(_one(tab, "SELECT value FROM sync_state WHERE key = 'unit_id'"))
         scope = set(devices.scope_units(central, unit_id))
         above = set(devices.ancestor_units(central, unit_id))
-        return unit_rows(tab, scope, above) == unit_rows(central, scope, above)
+        # everything the tablet holds, so a row it should never have had would show too
+        return unit_rows(tab, None) == unit_rows(central, scope, above)
     finally:
         tab.close()
         central.close()
