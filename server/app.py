@@ -63,8 +63,11 @@ def create_app(
             yield
         finally:
             svc: Services = app.state.laogan
-            svc.writer.run_sync(lambda conn: checkpoint(conn, keys.sign_key, svc.clock()))
-            svc.close()
+            try:
+                if svc.writer.alive:  # a stopped writer has already logged why; nothing to sign with
+                    svc.writer.run_sync(lambda conn: checkpoint(conn, keys.sign_key, svc.clock()))
+            finally:
+                svc.close()
 
     site = create_static_files_router(**static_files_options(default_site_dir(settings.data_dir)))
     return Litestar(

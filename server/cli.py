@@ -37,11 +37,11 @@ def main() -> None:
 
 def _register() -> None:
     from reports_site.cli import reports
-    from server.commands import audit, backup, data, device, ledger, queue, roster, serve
+    from server.commands import audit, backup, data, device, ledger, org, queue, roster, serve
     from sync.cli import tablet
 
     for group in (data.seed_data, data.demo, ledger.db, ledger.ledger, serve.server, serve.serve, device.device,
-                  queue.conflicts, queue.quarantine, queue.supervisor, roster.roster, backup.backup, backup.restore,
+                  queue.conflicts, queue.quarantine, queue.supervisor, org.org, roster.roster, backup.backup, backup.restore,
                   audit.audit, reports, tablet):
         main.add_command(group)
 

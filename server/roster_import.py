@@ -52,8 +52,11 @@ def _header_map() -> dict[str, str]:
     return out
 
 
-def _convert(column: str, raw: str) -> Any:
-    c = table("retirees").column(column)
+def convert(table_name: str, column: str, raw: str) -> Any:
+    """A CSV cell as the value for ``column`` of ``table_name``: flags 1/0, 是/否, true/false; enumeration
+    codes or Chinese labels; integers; empty → NULL. A value it cannot read is passed on as it is, for
+    validation to name."""
+    c = table(table_name).column(column)
     v = raw.strip()
     if c.kind == "bool":
         if v.lower() in _TRUE:
@@ -103,7 +106,7 @@ def parse_rows(text: str, *, default_unit: str | None, conn: apsw.Connection) ->
             if col == "unit_code":
                 unit_code = raw.strip() or default_unit
             else:
-                row[col] = _convert(col, raw)
+                row[col] = convert("retirees", col, raw)
         if "unit_id" not in row or row["unit_id"] is None:
             if unit_code is None:
                 raise RosterImportError(f"第{lineno}行 line {lineno}: 没有单位 (no unit: give a unit_code column or --unit)")

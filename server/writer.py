@@ -101,6 +101,11 @@ class Writer:
         return self.submit(fn).result()
 
     @property
+    def alive(self) -> bool:
+        """Whether writes are still taken (not closed, and the writer thread has not stopped)."""
+        return not self._closed and self._thread.is_alive()
+
+    @property
     def checkpoints(self) -> int:
         """How many WAL checkpoints the checkpointer thread has run."""
         return 0 if self._checkpoints is None else self._checkpoints.runs

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import click
 
-from server.commands.common import open_writer
+from server.commands.common import db_option, open_writer
 from server.settings import load_settings
 from server.state import utc_now
 
@@ -17,13 +18,15 @@ def device() -> None:
 
 
 @device.command("enroll")
+@db_option
 @click.option("--unit", "unit_code", required=True, help="Code of the unit (单位代码) the tablet serves.")
-def enroll(unit_code: str) -> None:
-    """Create a one-time enrolment code (登记码) for a tablet of UNIT; valid 24 hours."""
+def enroll(db_path: Path | None, unit_code: str) -> None:
+    """Create a one-time enrolment code (登记码) for a tablet of UNIT, valid LAOGAN_ENROL_CODE_HOURS
+    (24 by default). The tablet that redeemed it may present it again while it is valid."""
     from server.devices import create_code
 
     settings = load_settings()
-    conn = open_writer()
+    conn = open_writer(db_path)
     try:
         code = create_code(conn, unit_code, now=utc_now(), rng=random.SystemRandom(),
                            hours=settings.enrol_code_hours)
@@ -33,11 +36,12 @@ def enroll(unit_code: str) -> None:
 
 
 @device.command("list")
-def list_() -> None:
-    """List enrolled tablets with unit, state and last sync."""
+@db_option
+def list_(db_path: Path | None) -> None:
+    """List enrolled tablets with unit, state and last upload (a tablet that only pulls is not seen)."""
     from server.devices import list_devices
 
-    conn = open_writer()
+    conn = open_writer(db_path)
     try:
         rows = list_devices(conn)
     finally:
@@ -49,12 +53,13 @@ def list_() -> None:
 
 
 @device.command("revoke")
+@db_option
 @click.argument("device_id")
-def revoke(device_id: str) -> None:
+def revoke(db_path: Path | None, device_id: str) -> None:
     """Revoke a tablet (吊销设备): its uploads are refused with 403 and kept in quarantine."""
     from server.devices import revoke as do_revoke
 
-    conn = open_writer()
+    conn = open_writer(db_path)
     try:
         d = do_revoke(conn, device_id, now=utc_now())
     finally:

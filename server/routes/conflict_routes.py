@@ -7,7 +7,7 @@ from typing import Annotated
 import apsw
 from litestar import Request, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 
 from schema.wire import ConflictList, ConflictOut, ResolveRequest
 from server import conflicts, supervisors
@@ -48,7 +48,8 @@ async def list_conflicts(
 
 
 @get("/v1/conflicts/{conflict_id:int}", summary="One sync conflict (supervisors)")
-async def show_conflict(request: Request[object, object, State], state: State, conflict_id: int) -> ConflictOut:
+async def show_conflict(request: Request[object, object, State], state: State,
+                        conflict_id: FromPath[int]) -> ConflictOut:
     svc: Services = state.laogan
     now = svc.clock()
     auth = request.headers.get("authorization")
@@ -62,8 +63,8 @@ async def show_conflict(request: Request[object, object, State], state: State, c
 
 @post("/v1/conflicts/{conflict_id:int}/resolve", status_code=200,
       summary="Resolve a conflict with the tablet's value, the server's, or a given value (supervisors)")
-async def resolve_conflict(request: Request[object, object, State], state: State, conflict_id: int,
-                           data: ResolveRequest) -> ConflictOut:
+async def resolve_conflict(request: Request[object, object, State], state: State, conflict_id: FromPath[int],
+                           data: JSONBody[ResolveRequest]) -> ConflictOut:
     svc: Services = state.laogan
     now = svc.clock()
     auth = request.headers.get("authorization")

@@ -7,7 +7,7 @@ from typing import Annotated
 import apsw
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 
 from schema import SCHEMA_VERSION
 from schema import envelope as env
@@ -31,13 +31,15 @@ def _svc(state: State) -> Services:
     return svc
 
 
-@get("/v1/health", summary="Liveness and versions")
-async def health() -> Health:
-    return Health(status="ok", schema_version=SCHEMA_VERSION)
+@get("/v1/health", summary="Liveness and versions: 503 with status writer_stopped once writes fail")
+async def health(state: State) -> Response[Health]:
+    if not _svc(state).writer.alive:  # every upload would get 503 write_failed: say so here too
+        return Response(Health(status="writer_stopped", schema_version=SCHEMA_VERSION), status_code=503)
+    return Response(Health(status="ok", schema_version=SCHEMA_VERSION))
 
 
 @post("/v1/enroll", status_code=200, summary="Redeem a one-time enrolment code for a device id")
-async def enroll(state: State, data: EnrollRequest) -> EnrollResponse:
+async def enroll(state: State, data: JSONBody[EnrollRequest]) -> EnrollResponse:
     svc = _svc(state)
     now = svc.clock()
 

@@ -16,6 +16,7 @@ from schema.keys import KeyPair
 from server.errors import WriteFailed
 from server.ledger import head, ledgered
 from server.ledger_audit import verify
+from server.settings import Settings
 from server.writer import Writer
 from tests.conftest import NOW, Org, make_db
 
@@ -213,3 +214,17 @@ def test_close_runs_what_is_queued(tmp_path: Path) -> None:
     futures = [writer.submit(lambda c, n=n: n, grouped=n % 2 == 0) for n in range(6)]
     writer.close()
     assert [f.result(0) for f in futures] == list(range(6))
+
+
+def test_health_says_when_the_writer_has_stopped(server_settings: Settings) -> None:
+    """/v1/health is 200 ok while writes are taken, and 503 writer_stopped once they would all fail."""
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+
+    with TestClient(app=create_app(server_settings)) as client:
+        ok = client.get("/v1/health")
+        assert (ok.status_code, ok.json()["status"]) == (200, "ok")
+        client.app.state.laogan.writer.close()
+        down = client.get("/v1/health")
+        assert (down.status_code, down.json()["status"], down.json()["schema_version"]) == (503, "writer_stopped", 3)
