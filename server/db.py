@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import urllib.parse
 from pathlib import Path
@@ -42,6 +44,9 @@ def open_central(path: Path | str, *, create: bool = True) -> apsw.Connection:
     if not create and not p.exists():
         raise FileNotFoundError(f"no central database at {p}")
     p.parent.mkdir(parents=True, exist_ok=True)
+    if not p.exists():  # personal data: readable by this account only (SQLite gives -wal/-shm the same mode)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     conn = apsw.Connection(str(p))
     _pragmas(conn)
     conn.execute("PRAGMA journal_mode = WAL")

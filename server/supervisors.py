@@ -1,4 +1,4 @@
-"""Supervisor credentials (督导人员): bearer tokens for the conflict and quarantine API.
+"""Supervisor credentials (督导人员): bearer tokens for the conflict API.
 
 A token is ``NAME.SECRET`` where SECRET is 32 random bytes in base64url; only SHA-256(SECRET) is
 stored (a high-entropy random secret needs no slow hash). Every failed check gets the same answer.

@@ -18,7 +18,7 @@ def ledger() -> None:
 
 @ledger.command("verify")
 @db_option
-@click.option("--pub", "pub_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--pub", "pub_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Server Ed25519 public key file (32 raw bytes; default: the keys dir's sign.pub).")
 def verify(db_path: Path | None, pub_path: Path | None) -> None:
     """Recompute the chain offline; exit 0 and print the head hash, or exit 1 naming the first bad entry."""
@@ -30,7 +30,10 @@ def verify(db_path: Path | None, pub_path: Path | None) -> None:
     if pub_path is not None:
         from schema.keys import ed25519_public_from_raw
 
-        public = ed25519_public_from_raw(pub_path.read_bytes())
+        try:
+            public = ed25519_public_from_raw(pub_path.read_bytes())
+        except ValueError:
+            raise click.ClickException(f"{pub_path} 不是 Ed25519 公钥 (not a 32-byte Ed25519 public key)") from None
     else:
         public, _ = load_public_keys(settings.keys_dir)
     conn = open_reader(db_path or settings.db_path)
@@ -73,6 +76,9 @@ def rebuild_cmd(db_path: Path | None, out: Path) -> None:
     """Replay the ledger into a fresh database; compare with `laogan db checksum`."""
     from server.db import open_reader
     from server.ledger_audit import rebuild
+
+    if out.exists():
+        raise click.ClickException(f"{out} 已存在 (exists; rebuild writes a fresh database)")
 
     conn = open_reader(db_path or load_settings().db_path)
     try:

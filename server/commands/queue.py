@@ -161,7 +161,8 @@ def supervisor() -> None:
 @supervisor.command("add")
 @db_option
 @click.argument("name")
-@click.option("--expires", "days", type=int, default=None, help="Days until the token expires (default never).")
+@click.option("--expires", "days", type=click.IntRange(min=1), default=None,
+              help="Days until the token expires (at least 1; default never).")
 def supervisor_add(db_path: Path | None, name: str, days: int | None) -> None:
     """Create a supervisor and print their token once (only its hash is kept)."""
     from server.supervisors import add

@@ -345,3 +345,37 @@ def test_no_secret_and_no_personal_value_in_logs_or_output(live_server: LiveServ
 
 def _lit(v: object) -> str:
     return "'" + str(v).replace("'", "''") + "'"
+
+
+def test_the_central_database_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """It holds every retiree's personal data; SQLite gives its -wal and -shm files the same mode."""
+    import os
+
+    old = os.umask(0o022)
+    try:
+        conn = open_writer(tmp_path / "central.db")
+        make_org(conn)
+        modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir() if p.name.startswith("central.db")}
+        conn.close()
+    finally:
+        os.umask(old)
+    assert modes == {"central.db": 0o600, "central.db-wal": 0o600, "central.db-shm": 0o600}
+
+
+def test_admin_commands_refuse_bad_files_with_one_line(server_settings: Settings, tmp_path: Path) -> None:
+    from server.cli import main
+
+    runner = CliRunner()
+    env = {"LAOGAN_DATA_DIR": str(server_settings.data_dir), "LAOGAN_DB": str(server_settings.db_path),
+           "LAOGAN_KEYS_DIR": str(server_settings.keys_dir)}
+    taken = tmp_path / "taken.db"
+    taken.write_bytes(b"")
+    bad_key = tmp_path / "bad.pub"
+    bad_key.write_bytes(b"short")
+    for args, says in ((["ledger", "rebuild", "--out", str(taken)], "exists"),
+                       (["ledger", "verify", "--pub", str(tmp_path / "missing.pub")], "does not exist"),
+                       (["ledger", "verify", "--pub", str(bad_key)], "Ed25519"),
+                       (["supervisor", "add", "x", "--expires", "0"], "0")):
+        result = runner.invoke(main, args, env=env)
+        assert result.exit_code != 0 and isinstance(result.exception, SystemExit), (args, result.exception)
+        assert says in result.output, (args, result.output)
