@@ -24,6 +24,8 @@ class PullPage:
     rows: int
     next_cursor: int
     more: bool
+    start: int
+    """The cursor the page starts after: the one asked for, or 0 when that was beyond the newest change."""
 
 
 _SHARED = tuple(t.name for t in synced_tables() if t.shared_below)
@@ -48,14 +50,19 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
     """One page of changes after ``after`` for a device whose units are ``scope`` and whose unit has the
     units ``shared`` above it (see the module docstring).
 
-    Call inside a read transaction so the rows and the cursor agree.
+    Call inside a read transaction so the rows and the cursor agree. A cursor beyond the newest change
+    comes from a tablet that synced with this database before it was restored from a backup (or
+    replaced): its page starts again from the beginning, so the tablet gets every row as it is now.
     """
+    row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
+    top = int(row[0] or 0) if row else 0
+    if after > top:
+        after = 0
     entries = _changed(conn, after, scope, shared, limit)
     more = len(entries) == limit
     next_cursor = entries[-1][0] if entries else max(after, 0)
     if not more:  # every in-scope change after ``after`` is here: the cursor may jump to the end
-        top = conn.execute("SELECT max(seq) FROM change_log").fetchone()
-        next_cursor = max(after, int(top[0] or 0) if top else 0)
+        next_cursor = max(after, top)
     latest: dict[tuple[str, str], int] = {}
     for seq, tbl, row_id in entries:
         latest[(tbl, row_id)] = seq
@@ -77,4 +84,4 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
         rows += 1
     out = builder.output()
     builder.close()
-    return PullPage(changeset=out, rows=rows, next_cursor=next_cursor, more=more)
+    return PullPage(changeset=out, rows=rows, next_cursor=next_cursor, more=more, start=after)

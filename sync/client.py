@@ -53,6 +53,8 @@ from sync.store import TabletStore
 T = TypeVar("T")
 
 MORE_HEADER = "X-Laogan-More"
+NEXT_SEQ_HEADER = "X-Laogan-Next-Seq"
+"""The upload sequence number the server expects next from this device (sent with every pull)."""
 MAX_PULL_ROUNDS = 1000
 """Upper bound on pull round trips in one :meth:`SyncClient.pull` (batches plus push-first restarts)."""
 
@@ -139,12 +141,26 @@ class SyncClient:
     # -- push ----------------------------------------------------------------------------------
 
     def push(self) -> list[Receipt]:
-        """Upload every pending outbox row in sequence order; returns the server's receipts."""
+        """Upload every pending outbox row in sequence order; returns the server's receipts.
+
+        A server that asks for an *earlier* sequence number than the one sent (409 ``sequence_gap``) has
+        lost uploads it had acknowledged — it was restored from a backup. The outbox still holds their
+        sealed bytes, so they are queued again and sent as they were, once; anything else is raised."""
         enrolment = self._store.enrolment()
         receipts: list[Receipt] = []
-        for entry in self._store.pending():
-            receipts.append(self._push_one(enrolment, entry))
-        return receipts
+        requeued = False
+        while True:
+            try:
+                for entry in self._store.pending():
+                    receipts.append(self._push_one(enrolment, entry))
+                return receipts
+            except SequenceGap as gap:
+                expected = gap.expected_seq
+                if requeued or expected is None or expected >= gap.sent_seq:
+                    raise
+                if self._store.requeue_sent(expected, gap.sent_seq) != gap.sent_seq - expected:
+                    raise
+                requeued = True
 
     def _seal(self, enrolment: Enrolment, entry: OutboxEntry) -> bytes:
         return seal(
@@ -186,9 +202,12 @@ class SyncClient:
                 pushed.extend(self.push())
             after = self._store.cursor()
             resp = self._get_changes(enrolment, after)
+            if self._lost_uploads(resp):
+                continue  # queued again: the next round sends them before pulling
             opened = self._open_pull(enrolment, resp, after)
             try:
-                changes += self._store.apply_pull(opened.changeset, opened.header.cursor)
+                changes += self._store.apply_pull(opened.changeset, opened.header.cursor,
+                                                  restart=opened.header.seq < after)
             except PendingChanges:
                 continue  # a local edit landed meanwhile: push it, then ask again from the same cursor
             batches += 1
@@ -197,6 +216,17 @@ class SyncClient:
             if opened.header.cursor == after:
                 raise ProtocolError(f"server says there is more but the cursor did not move from {after}")
         raise ProtocolError(f"pull did not finish within {MAX_PULL_ROUNDS} round trips")
+
+    def _lost_uploads(self, resp: httpx.Response) -> bool:
+        """Whether the server, by the upload sequence number it expects next (``X-Laogan-Next-Seq``), has
+        lost uploads it had acknowledged (it was restored from a backup) that the outbox still holds: then
+        they are queued again, to be sent with their original bytes."""
+        try:
+            expected = int(resp.headers.get(NEXT_SEQ_HEADER, ""))
+        except ValueError:
+            return False
+        last = self._store.last_seq()
+        return 0 < expected <= last and self._store.requeue_sent(expected, last + 1) > 0
 
     def _get_changes(self, enrolment: Enrolment, after: int) -> httpx.Response:
         url = httpx.URL(f"{enrolment.server_url}/v1/changes", params={"after": str(after)})
@@ -220,8 +250,11 @@ class SyncClient:
             )
         except EnvelopeError as exc:
             raise ProtocolError(f"pulled envelope refused [{exc.code}]: {exc}") from None
-        if opened.header.cursor < after:
-            raise ProtocolError(f"pulled envelope cursor {opened.header.cursor} is behind {after}")
+        if opened.header.seq == 0 and after > 0:  # the server starts over (it was restored from a backup)
+            return opened
+        if opened.header.seq != after or opened.header.cursor < after:
+            raise ProtocolError(f"pulled envelope for cursor {opened.header.seq} -> {opened.header.cursor}, "
+                                f"asked after {after}")
         return opened
 
     # -- sync ----------------------------------------------------------------------------------

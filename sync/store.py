@@ -333,12 +333,33 @@ class TabletStore:
         if changed != 1:
             raise OutboxError(f"没有待发送的序号 {seq} (no pending outbox row {seq})")
 
+    def last_seq(self) -> int:
+        """The highest sequence number in the outbox (0 when empty)."""
+        row = self._conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
+        return int(row[0]) if row else 0
+
+    def requeue_sent(self, first: int, before: int) -> int:
+        """Make the sent rows ``first`` … ``before - 1`` pending again, with their sealed bytes, so they go
+        to the server once more exactly as they went the first time (a server restored from a backup
+        lost them). All or nothing: returns how many (0 if any of them is missing or has no envelope)."""
+        with self._write():
+            row = self._conn.execute(
+                "SELECT count(*) FROM outbox WHERE seq >= ? AND seq < ? AND status = 'sent' AND envelope IS NOT NULL",
+                (first, before)).fetchone()
+            n = int(row[0]) if row else 0
+            if n != before - first:
+                return 0
+            self._conn.execute("UPDATE outbox SET status = 'pending', sent_at = NULL, receipt = NULL"
+                               " WHERE seq >= ? AND seq < ?", (first, before))
+        return int(n)
+
     # -- pull ----------------------------------------------------------------------------------
 
-    def apply_pull(self, changeset: bytes, cursor: int) -> int:
+    def apply_pull(self, changeset: bytes, cursor: int, *, restart: bool = False) -> int:
         """Apply a pulled changeset (the server's rows win) and store ``cursor``, in one transaction.
         Refuses with :class:`PendingChanges` while the outbox holds unsent rows. Returns the number
-        of changes in the changeset."""
+        of changes in the changeset. ``restart``: the server started over from the beginning (its
+        newest change is older than this tablet's cursor), so the cursor may go back."""
         changeset = bytes(changeset)
         count = check_pull(changeset, self.columns)
         with self._write():
@@ -346,7 +367,7 @@ class TabletStore:
             if pending:
                 raise PendingChanges(pending)
             have = self._cursor()
-            if cursor < have:
+            if cursor < have and not restart:
                 raise PullApplyError(f"拉取游标倒退 (pull cursor went back from {have} to {cursor})")
             if changeset:
                 try:

@@ -138,12 +138,12 @@ async def changes(
 
     device, page = await svc.readers.run(work)
     sealed = env.seal(
-        page.changeset, kind=env.KIND_PULL, device_id=device.id, seq=after, cursor=page.next_cursor,
+        page.changeset, kind=env.KIND_PULL, device_id=device.id, seq=page.start, cursor=page.next_cursor,
         schema_version=SCHEMA_VERSION, now=int(now.timestamp()), signing_key=svc.keys.sign_key,
         recipient=x25519_public_from_raw(device.box_pub),
     )
     return Response(
         content=sealed, media_type=ENVELOPE_MEDIA_TYPE,
         headers={"X-Laogan-More": "1" if page.more else "0", "X-Laogan-Cursor": str(page.next_cursor),
-                 "X-Laogan-Rows": str(page.rows)},
+                 "X-Laogan-Rows": str(page.rows), "X-Laogan-Next-Seq": str(device.next_seq)},
     )

@@ -18,6 +18,7 @@ from schema.tables import table
 from schema.wire import ENVELOPE_MEDIA_TYPE
 from server import devices
 from server.db import open_reader, open_writer
+from server.settings import Settings
 from sync.client import SyncClient
 from sync.errors import ServerRefused
 from sync.store import TabletStore
@@ -331,3 +332,44 @@ def test_serve_publishes_the_report_site(live_server: LiveServer) -> None:
         (site / "index.html").write_text("<h1>离退休干部服务报告</h1>", encoding="utf-8")
         r = http.get("/reports/")
         assert r.status_code == 200 and "离退休干部服务报告" in r.text
+
+
+def test_a_server_restored_from_a_backup_gets_back_what_tablets_had_sent(
+        server_settings: Settings, tmp_path: Path) -> None:
+    """Restored from an older backup, the server has lost uploads it had acknowledged. The tablet still
+    holds their sealed bytes: the next sync sends them again (the pull tells it which sequence number
+    the server expects) and pulls everything again (its cursor is beyond the restored database's)."""
+    from schema.keys import load_public_keys
+    from server.backup import backup, restore
+    from tests.conftest import free_port, start_server, stop_server
+
+    public, _ = load_public_keys(server_settings.keys_dir)
+    port = free_port()
+    server = start_server(server_settings, tmp_path / "before.log", port=port)
+    try:
+        t = make_tablet(server, tmp_path, ORG.town_a_code, "a1", 11)
+        kept = add_retiree(t, 81)
+        t.client.sync()
+        backup(server_settings.db_path, tmp_path / "backup.db", public)
+        lost = add_retiree(t, 82)
+        add_contact(t, lost, 82)
+        t.client.sync()
+    finally:
+        stop_server(server)
+    restore(tmp_path / "backup.db", server_settings.db_path, public, force=True)
+    server = start_server(server_settings, tmp_path / "after.log", port=port)  # the URL the tablet knows
+    try:
+        central = open_reader(server_settings.db_path)
+        assert central.execute("SELECT count(*) FROM retirees WHERE id = ?", (lost,)).fetchone() == (0,)
+        central.close()
+        summary = t.client.sync()
+        assert [r.status for r in summary.receipts] == ["applied", "applied"]  # the two lost uploads
+        central = open_reader(server_settings.db_path)
+        assert {r[0] for r in central.execute("SELECT id FROM retirees")} >= {kept, lost}
+        assert central.execute("SELECT count(*) FROM contacts WHERE retiree_id = ?", (lost,)).fetchone() == (1,)
+        central.close()
+        assert tablet_view(t) == server_view(server, t.unit_id)
+        assert t.store.pending() == []
+    finally:
+        stop_server(server)
+        t.close()

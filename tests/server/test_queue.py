@@ -125,3 +125,15 @@ def test_supervisor_tokens(h: Harness) -> None:
     supervisors.revoke(h.conn, "wang", now=h.now)
     with pytest.raises(Unauthorized):
         supervisors.authenticate(h.conn, f"Bearer {token2}", now=h.now)
+
+
+def test_a_cursor_beyond_the_newest_change_starts_over(tmp_path: Path) -> None:
+    """A tablet that synced with this database before it was restored from an older backup asks for
+    changes after a cursor the database never reached: the page starts from the beginning (start 0)."""
+    h = Harness(tmp_path)
+    top = int(h.conn.execute("SELECT max(seq) FROM change_log").fetchone()[0])
+    fresh = build_page(h.conn, after=0, scope=(h.unit_id,), limit=100)
+    ahead = build_page(h.conn, after=top + 50, scope=(h.unit_id,), limit=100)
+    assert (ahead.start, ahead.rows, ahead.next_cursor, ahead.changeset) == (0, fresh.rows, top, fresh.changeset)
+    assert fresh.rows > 0 and build_page(h.conn, after=top, scope=(h.unit_id,), limit=100).start == top
+    h.close()
