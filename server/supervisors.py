@@ -16,7 +16,7 @@ import apsw
 
 from schema.keys import b64e
 from server.errors import BadRequest, NotFound, Unauthorized
-from server.ledger import iso
+from server.ledger import iso, ledgered
 
 
 @dataclass(frozen=True)
@@ -29,26 +29,31 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def add(conn: apsw.Connection, name: str, *, now: datetime, rng: random.Random, days: int | None = None) -> str:
-    """Create a supervisor and return their token (shown once)."""
+def add(conn: apsw.Connection, name: str, *, now: datetime, rng: random.Random, days: int | None = None,
+        actor: str = "cli") -> str:
+    """Create a supervisor and return their token (shown once). Ledgered: who, whom, when (never the token)."""
     if not name or "." in name or len(name) > 64:
         raise BadRequest("名称不能为空、不能含“.”、不超过64字符 (name: 1-64 characters, no '.')", code="bad_name")
+    if days is not None and days < 1:
+        raise BadRequest("有效天数必须为正 (--expires must be a positive number of days)", code="bad_expiry")
+    if conn.execute("SELECT 1 FROM supervisors WHERE name = ?", (name,)).fetchone() is not None:
+        raise BadRequest(f"督导人员 {name} 已存在 (supervisor {name} exists)", code="duplicate_name")
     secret = b64e(rng.randbytes(32))
     expires = iso(now + timedelta(days=days)) if days else None
-    try:
-        with conn:
-            conn.execute("INSERT INTO supervisors (name, secret_hash, created_at, expires_at) VALUES (?,?,?,?)",
-                         (name, _hash(secret), iso(now), expires))
-    except apsw.ConstraintError:
-        raise BadRequest(f"督导人员 {name} 已存在 (supervisor {name} exists)", code="duplicate_name") from None
+    with ledgered(conn, kind="admin", actor=actor, now=now) as tx:
+        conn.execute("INSERT INTO supervisors (name, secret_hash, created_at, expires_at) VALUES (?,?,?,?)",
+                     (name, _hash(secret), iso(now), expires))
+        tx.summary = {"event": "supervisor added", "name": name, "expires_at": expires}
     return f"{name}.{secret}"
 
 
-def revoke(conn: apsw.Connection, name: str, *, now: datetime) -> None:
-    with conn:
-        conn.execute("UPDATE supervisors SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (iso(now), name))
-    if conn.changes() == 0 and conn.execute("SELECT 1 FROM supervisors WHERE name = ?", (name,)).fetchone() is None:
+def revoke(conn: apsw.Connection, name: str, *, now: datetime, actor: str = "cli") -> None:
+    """Revoke a supervisor's token (ledgered)."""
+    if conn.execute("SELECT 1 FROM supervisors WHERE name = ?", (name,)).fetchone() is None:
         raise NotFound(f"没有督导人员 {name} (no supervisor {name})", code="unknown_supervisor")
+    with ledgered(conn, kind="admin", actor=actor, now=now) as tx:
+        conn.execute("UPDATE supervisors SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (iso(now), name))
+        tx.summary = {"event": "supervisor revoked", "name": name}
 
 
 def authenticate(conn: apsw.Connection, authorization: str | None, *, now: datetime) -> Supervisor:

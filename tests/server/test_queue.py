@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,6 +126,15 @@ def test_supervisor_tokens(h: Harness) -> None:
     supervisors.revoke(h.conn, "wang", now=h.now)
     with pytest.raises(Unauthorized):
         supervisors.authenticate(h.conn, f"Bearer {token2}", now=h.now)
+    # who was given and who lost a token is in the ledger; the token and its hash are not
+    entries = h.conn.execute("SELECT summary, effect FROM ledger WHERE kind = 'admin' AND summary LIKE"
+                             " '%supervisor%' ORDER BY id").fetchall()
+    assert [json.loads(s)["event"] + ":" + json.loads(s)["name"] for s, _ in entries] == [
+        "supervisor added:li", "supervisor added:wang", "supervisor revoked:wang"]
+    hashes = [str(r[0]) for r in h.conn.execute("SELECT secret_hash FROM supervisors")]
+    assert not any(x in str(e) for _, e in entries for x in (*hashes, token.split(".", 1)[1]))
+    with pytest.raises(BadRequest):
+        supervisors.add(h.conn, "zhao", now=h.now, rng=random.Random(3), days=0)
 
 
 def test_a_cursor_beyond_the_newest_change_starts_over(tmp_path: Path) -> None:
