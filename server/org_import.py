@@ -5,11 +5,14 @@ roster import (:mod:`server.roster_import`) names units by code: the unit tree c
 
 * **Units** — columns ``code`` (单位代码), ``name`` (单位名称), ``level`` (单位层级: a code or its Chinese
   label) and ``parent_code`` (上级单位代码, empty for the top unit). A code already on file is updated
-  (name, level, parent), a new one inserted; a parent may be later in the file or already on file. An
-  unknown parent or a loop refuses the file.
+  (name, level), a new one inserted; a parent may be later in the file or already on file. An unknown
+  parent or a loop refuses the file, and so does **moving** a unit already on file to another parent:
+  its rows are on the tablets of its old parent, and nothing would take them off (a file without a
+  ``parent_code`` column keeps every known unit's parent).
 * **Staff** — columns ``unit_code`` (单位代码), ``name`` (姓名), ``role`` (工作人员类型), ``phone`` (电话),
-  ``active`` (在岗, default 1), optionally ``id`` (编号). A row with an id updates that staff member; a
-  row without one updates the one staff member of that name in that unit, or adds a new one.
+  ``active`` (在岗), optionally ``id`` (编号). A row with an id updates that staff member; a row without
+  one updates the one staff member of that name in that unit, or adds a new one (active unless the
+  file says otherwise). A column the file leaves out is left as it is.
 * **Menu** — :func:`ensure_menu` adds each item of the seed's service menu (订单式服务菜单, the registry's
   ``menu_item`` enumeration) that is missing, in the enumeration's order.
 
@@ -113,11 +116,16 @@ def import_units(conn: apsw.Connection, text: str, *, actor: str, now: datetime,
     ids |= {code: v[0] for code, v in on_file.items() if code not in ids}
     parent: dict[str, str | None] = {code: None if p is None else next(c for c, v in on_file.items() if v[0] == p)
                                      for code, (_, p) in on_file.items()}
+    has_parent = any("parent_code" in row for _, row in rows)
     for n, row in rows:
-        p = row.get("parent_code")
+        code = row["code"]
+        p = row.get("parent_code") if has_parent else parent.get(code)
         if p is not None and p not in ids:
             raise _line(n, f"上级单位代码 {p} 不存在 (no unit with parent code {p})")
-        parent[row["code"]] = p
+        if code in on_file and p != parent[code]:
+            raise _line(n, f"单位 {code} 已有上级 {parent[code] or '(无)'},不能改为 {p or '(无)'} (moving a unit to another "
+                           "parent is not supported: the old parent's tablets would keep its rows)")
+        parent[code] = p
     for n, row in rows:  # every chain must reach a top unit
         seen, code = {row["code"]}, parent[row["code"]]
         while code is not None:
@@ -170,9 +178,8 @@ def import_staff(conn: apsw.Connection, text: str, *, default_unit: str | None, 
         if code not in units:
             raise _line(n, f"没有代码为 {code} 的单位 (no unit with code {code})")
         row["unit_id"] = units[code]
-        row.setdefault("active", 1)
-        if row["active"] is None:
-            row["active"] = 1
+        if "active" in row and row["active"] is None:
+            del row["active"]  # an empty cell keeps the staff member's state (a new one is active)
         _check("staff", n, row, ("name", "role"))
         staff_id = row.pop("id", None)
         if staff_id is None:
@@ -190,6 +197,7 @@ def import_staff(conn: apsw.Connection, text: str, *, default_unit: str | None, 
             cur = None if staff_id is None else conn.execute(
                 f"SELECT {', '.join(cols)} FROM staff WHERE id = ?", (staff_id,)).fetchone()
             if cur is None:
+                row = {"active": 1, **row}
                 names = [c for c in cols if c in row]
                 conn.execute(f"INSERT INTO staff (id, {', '.join(names)}) VALUES (?{', ?' * len(names)})",
                              (staff_id or _new_id(rng), *(row[c] for c in names)))

@@ -51,6 +51,8 @@ def revoke(conn: apsw.Connection, name: str, *, now: datetime, actor: str = "cli
     """Revoke a supervisor's token (ledgered)."""
     if conn.execute("SELECT 1 FROM supervisors WHERE name = ?", (name,)).fetchone() is None:
         raise NotFound(f"没有督导人员 {name} (no supervisor {name})", code="unknown_supervisor")
+    if conn.execute("SELECT 1 FROM supervisors WHERE name = ? AND revoked_at IS NULL", (name,)).fetchone() is None:
+        return  # revoked already: nothing to do, nothing to ledger
     with ledgered(conn, kind="admin", actor=actor, now=now) as tx:
         conn.execute("UPDATE supervisors SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (iso(now), name))
         tx.summary = {"event": "supervisor revoked", "name": name}

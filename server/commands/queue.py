@@ -163,13 +163,14 @@ def supervisor() -> None:
 @click.argument("name")
 @click.option("--expires", "days", type=click.IntRange(min=1), default=None,
               help="Days until the token expires (at least 1; default never).")
-def supervisor_add(db_path: Path | None, name: str, days: int | None) -> None:
-    """Create a supervisor and print their token once (only its hash is kept)."""
+@click.option("--by", "actor", default="cli", show_default=True, help="Who gives the token (recorded in the ledger).")
+def supervisor_add(db_path: Path | None, name: str, days: int | None, actor: str) -> None:
+    """Create a supervisor and print their token once (only its hash is kept; the ledger records who and when)."""
     from server.supervisors import add
 
     conn = open_writer(db_path)
     try:
-        token = add(conn, name, now=utc_now(), rng=random.SystemRandom(), days=days)
+        token = add(conn, name, now=utc_now(), rng=random.SystemRandom(), days=days, actor=actor)
     finally:
         conn.close()
     click.echo(token)
@@ -178,13 +179,14 @@ def supervisor_add(db_path: Path | None, name: str, days: int | None) -> None:
 @supervisor.command("revoke")
 @db_option
 @click.argument("name")
-def supervisor_revoke(db_path: Path | None, name: str) -> None:
-    """Revoke a supervisor's token."""
+@click.option("--by", "actor", default="cli", show_default=True, help="Who revokes it (recorded in the ledger).")
+def supervisor_revoke(db_path: Path | None, name: str, actor: str) -> None:
+    """Revoke a supervisor's token (again: nothing happens)."""
     from server.supervisors import revoke
 
     conn = open_writer(db_path)
     try:
-        revoke(conn, name, now=utc_now())
+        revoke(conn, name, now=utc_now(), actor=actor)
     finally:
         conn.close()
     click.echo(f"revoked {name}")

@@ -50,6 +50,21 @@ def test_a_unit_tree_from_chinese_headers_parents_after_children(tmp_path: Path)
     conn.close()
 
 
+def test_units_keep_their_parent_and_are_never_moved(tmp_path: Path) -> None:
+    """A file without parent codes keeps every known unit's parent; moving a known unit to another parent
+    is refused (its rows are on the old parent's tablets, and nothing would take them off)."""
+    conn = _db(tmp_path)
+    import_units(conn, UNITS + "530327,巧家县,县/区,\n", actor="t", now=NOW, rng=random.Random(1))
+    renamed = import_units(conn, "code,name,level\n530326101,金钟街道,township\n", actor="t", now=NOW,
+                           rng=random.Random(2))
+    assert (renamed.updated, _units(conn)["530326101"]) == (1, ("金钟街道", "township", "530326"))
+    with pytest.raises(OrgImportError, match="line 2.*moving a unit"):
+        import_units(conn, "code,name,level,parent_code\n530326101,金钟街道,township,530327\n", actor="t", now=NOW,
+                     rng=random.Random(3))
+    assert _units(conn)["530326101"][2] == "530326"
+    conn.close()
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("code,name,level,parent_code\n530326,会泽县,county,\n530326101,金钟镇,township,999\n", "line 3"),
     ("code,name,level,parent_code\n1,甲,county,2\n2,乙,county,1\n", "loop"),
@@ -80,6 +95,10 @@ def test_staff_by_unit_code_updated_by_name_and_ambiguity_refused(tmp_path: Path
                          actor="t", now=NOW, rng=random.Random(3))
     assert (moved.inserted, moved.updated, moved.unchanged) == (0, 1, 0)
     assert conn.execute("SELECT phone, active FROM staff WHERE name = '王小红'").fetchone() == ("13900000002", 0)
+    # a file without the active column leaves it alone (she stays off duty)
+    kept = import_staff(conn, "name,role\n王小红,full_time\n", default_unit="530326101", actor="t", now=NOW,
+                        rng=random.Random(7))
+    assert (kept.unchanged, conn.execute("SELECT active FROM staff WHERE name = '王小红'").fetchone()) == (1, (0,))
     import_staff(conn, "unit_code,name,role\n530326101,李明,full_time\n", default_unit=None, actor="t", now=NOW,
                  rng=random.Random(4))
     conn.execute("INSERT INTO staff (id, unit_id, name, role, active) SELECT '00000000-0000-4000-8000-0000000000aa',"

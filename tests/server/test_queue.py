@@ -124,6 +124,7 @@ def test_supervisor_tokens(h: Harness) -> None:
         supervisors.authenticate(h.conn, f"Bearer {token}", now=h.tick(2 * 86400))
     token2 = supervisors.add(h.conn, "wang", now=h.now, rng=random.Random(2))
     supervisors.revoke(h.conn, "wang", now=h.now)
+    supervisors.revoke(h.conn, "wang", now=h.now)  # again: nothing happens, nothing is ledgered
     with pytest.raises(Unauthorized):
         supervisors.authenticate(h.conn, f"Bearer {token2}", now=h.now)
     # who was given and who lost a token is in the ledger; the token and its hash are not
