@@ -25,7 +25,9 @@ class PullPage:
     next_cursor: int
     more: bool
     start: int
-    """The cursor the page starts after: the one asked for, or 0 when that was beyond the newest change."""
+    """The cursor the page starts after: the one asked for, or 0 when that was not this database's."""
+    mark: str = ""
+    """:func:`cursor_mark` of ``next_cursor``: the tablet sends it back with that cursor."""
 
 
 _SHARED = tuple(t.name for t in synced_tables() if t.shared_below)
@@ -45,18 +47,32 @@ def _changed(conn: apsw.Connection, after: int, scope: tuple[str, ...], shared: 
     ]
 
 
+def cursor_mark(conn: apsw.Connection, seq: int) -> str:
+    """What identifies cursor ``seq`` in this database's history: the first 16 hex digits of the hash of
+    the ledger entry that logged change ``seq`` ("" for 0 or a change this database never had). A
+    database restored from an older backup numbers its new changes again from where the backup ended,
+    under other ledger entries, so the same cursor gets another mark."""
+    if seq <= 0:
+        return ""
+    row = conn.execute("SELECT l.hash FROM change_log c JOIN ledger l ON l.id = c.ledger_id WHERE c.seq = ?",
+                       (seq,)).fetchone()
+    return "" if row is None else str(row[0])[:16]
+
+
 def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], limit: int,
-               shared: tuple[str, ...] = ()) -> PullPage:
+               shared: tuple[str, ...] = (), mark: str | None = None) -> PullPage:
     """One page of changes after ``after`` for a device whose units are ``scope`` and whose unit has the
     units ``shared`` above it (see the module docstring).
 
-    Call inside a read transaction so the rows and the cursor agree. A cursor beyond the newest change
-    comes from a tablet that synced with this database before it was restored from a backup (or
-    replaced): its page starts again from the beginning, so the tablet gets every row as it is now.
+    Call inside a read transaction so the rows and the cursor agree. A cursor that is not this
+    database's — its ``mark`` (:func:`cursor_mark`, sent by the tablet with the cursor) differs, or,
+    without a mark, it is beyond the newest change — comes from a tablet that synced with this
+    database before it was restored from a backup (or replaced): its page starts again from the
+    beginning (``start`` 0), so the tablet gets every row as it is now.
     """
     row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
     top = int(row[0] or 0) if row else 0
-    if after > top:
+    if after > top or (mark is not None and after > 0 and cursor_mark(conn, after) != mark):
         after = 0
     entries = _changed(conn, after, scope, shared, limit)
     more = len(entries) == limit
@@ -84,4 +100,5 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
         rows += 1
     out = builder.output()
     builder.close()
-    return PullPage(changeset=out, rows=rows, next_cursor=next_cursor, more=more, start=after)
+    return PullPage(changeset=out, rows=rows, next_cursor=next_cursor, more=more, start=after,
+                    mark=cursor_mark(conn, next_cursor))

@@ -39,6 +39,7 @@ from sync.errors import (
 from sync.retry import Backoff, parse_retry_after, retryable
 from sync.state import (
     CURSOR,
+    CURSOR_MARK,
     DEVICE_ID,
     SERVER_BOX_PUB,
     SERVER_SIGN_PUB,
@@ -54,6 +55,7 @@ T = TypeVar("T")
 
 MORE_HEADER = "X-Laogan-More"
 NEXT_SEQ_HEADER = "X-Laogan-Next-Seq"
+MARK_HEADER = "X-Laogan-Mark"
 """The upload sequence number the server expects next from this device (sent with every pull)."""
 MAX_PULL_ROUNDS = 1000
 """Upper bound on pull round trips in one :meth:`SyncClient.pull` (batches plus push-first restarts)."""
@@ -201,13 +203,14 @@ class SyncClient:
             if self._store.pending():
                 pushed.extend(self.push())
             after = self._store.cursor()
-            resp = self._get_changes(enrolment, after)
+            resp = self._get_changes(enrolment, after, self._store.state().get(CURSOR_MARK))
             if self._lost_uploads(resp):
                 continue  # queued again: the next round sends them before pulling
             opened = self._open_pull(enrolment, resp, after)
             try:
                 changes += self._store.apply_pull(opened.changeset, opened.header.cursor,
-                                                  restart=opened.header.seq < after)
+                                                  restart=opened.header.seq < after,
+                                                  mark=resp.headers.get(MARK_HEADER))
             except PendingChanges:
                 continue  # a local edit landed meanwhile: push it, then ask again from the same cursor
             batches += 1
@@ -228,8 +231,9 @@ class SyncClient:
         last = self._store.last_seq()
         return 0 < expected <= last and self._store.requeue_sent(expected, last + 1) > 0
 
-    def _get_changes(self, enrolment: Enrolment, after: int) -> httpx.Response:
-        url = httpx.URL(f"{enrolment.server_url}/v1/changes", params={"after": str(after)})
+    def _get_changes(self, enrolment: Enrolment, after: int, mark: str | None) -> httpx.Response:
+        params = {"after": str(after)} if not mark else {"after": str(after), "mark": mark}
+        url = httpx.URL(f"{enrolment.server_url}/v1/changes", params=params)
         path_qs = url.raw_path.decode("ascii")
 
         def build() -> httpx.Request:
@@ -265,7 +269,7 @@ class SyncClient:
         that missed rows it could not see when they last changed — e.g. the rows the units above share,
         for a tablet enrolled before the server sent them — or whose copy needs repairing."""
         receipts = [*self.push()]
-        self._store.set_state({CURSOR: "0"})
+        self._store.set_state({CURSOR: "0", CURSOR_MARK: None})
         pulled = self.pull()
         receipts.extend(pulled.pushed)
         return SyncSummary(len(receipts), tuple(receipts), pulled.changes, pulled.batches, pulled.cursor)

@@ -19,9 +19,12 @@ SERVER_SIGN_PUB = "server_sign_pub"
 SERVER_BOX_PUB = "server_box_pub"
 CURSOR = "cursor"
 LAST_SYNC_AT = "last_sync_at"
+CURSOR_MARK = "cursor_mark"
+"""The server's mark of the pull cursor (``X-Laogan-Mark``), sent back with it: a server restored from
+a backup knows from it that the cursor is not its own and starts the tablet over."""
 
 STATE_KEYS: tuple[str, ...] = (
-    DEVICE_ID, UNIT_ID, UNIT_CODE, SERVER_URL, SERVER_SIGN_PUB, SERVER_BOX_PUB, CURSOR, LAST_SYNC_AT,
+    DEVICE_ID, UNIT_ID, UNIT_CODE, SERVER_URL, SERVER_SIGN_PUB, SERVER_BOX_PUB, CURSOR, LAST_SYNC_AT, CURSOR_MARK,
 )
 """Every key ``sync_state`` may hold; anything else is a programming error."""
 

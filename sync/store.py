@@ -49,7 +49,7 @@ from sync.errors import (
 from sync.guard import CaptureGuard
 from sync.recorder import Recorder
 from sync.shared import SHARED_TABLES, refuse_foreign_shared_rows
-from sync.state import CURSOR, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, OutboxEntry, Status
+from sync.state import CURSOR, CURSOR_MARK, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, OutboxEntry, Status
 
 BUSY_TIMEOUT_MS = 10_000
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -355,11 +355,12 @@ class TabletStore:
 
     # -- pull ----------------------------------------------------------------------------------
 
-    def apply_pull(self, changeset: bytes, cursor: int, *, restart: bool = False) -> int:
+    def apply_pull(self, changeset: bytes, cursor: int, *, restart: bool = False, mark: str | None = None) -> int:
         """Apply a pulled changeset (the server's rows win) and store ``cursor``, in one transaction.
         Refuses with :class:`PendingChanges` while the outbox holds unsent rows. Returns the number
         of changes in the changeset. ``restart``: the server started over from the beginning (its
-        newest change is older than this tablet's cursor), so the cursor may go back."""
+        newest change is older than this tablet's cursor), so the cursor may go back. ``mark``: the
+        server's mark of ``cursor``, stored with it."""
         changeset = bytes(changeset)
         count = check_pull(changeset, self.columns)
         with self._write():
@@ -374,7 +375,7 @@ class TabletStore:
                     apsw.Changeset.apply(changeset, self._conn, conflict=pull_conflict)
                 except apsw.Error as exc:
                     raise PullApplyError(f"拉取的变更无法应用 (pulled changes not applied: {exc})") from None
-            self._set_state({CURSOR: str(cursor), LAST_SYNC_AT: iso(self._now())})
+            self._set_state({CURSOR: str(cursor), CURSOR_MARK: mark or None, LAST_SYNC_AT: iso(self._now())})
         return count
 
     # -- sync state ----------------------------------------------------------------------------

@@ -105,6 +105,8 @@ async def changes(
     request: Request[object, object, State],
     state: State,
     after: Annotated[int, Parameter(ge=0, le=2**62, description="cursor from the previous pull")] = 0,
+    mark: Annotated[str | None, Parameter(pattern="^[0-9a-f]{0,16}$", max_length=16,
+                                          description="X-Laogan-Mark of the previous pull")] = None,
 ) -> Response[bytes]:
     svc = _svc(state)
     now = svc.clock()
@@ -133,7 +135,7 @@ async def changes(
         svc.limiter.charge(device.id, now.timestamp())
         with conn:  # one read transaction: rows and cursor agree
             page = build_page(conn, after=after, scope=devices.scope_units(conn, device.unit_id), limit=limit,
-                              shared=devices.ancestor_units(conn, device.unit_id))
+                              shared=devices.ancestor_units(conn, device.unit_id), mark=mark)
         return device, page
 
     device, page = await svc.readers.run(work)
@@ -145,5 +147,6 @@ async def changes(
     return Response(
         content=sealed, media_type=ENVELOPE_MEDIA_TYPE,
         headers={"X-Laogan-More": "1" if page.more else "0", "X-Laogan-Cursor": str(page.next_cursor),
-                 "X-Laogan-Rows": str(page.rows), "X-Laogan-Next-Seq": str(device.next_seq)},
+                 "X-Laogan-Rows": str(page.rows), "X-Laogan-Next-Seq": str(device.next_seq),
+                 "X-Laogan-Mark": page.mark},
     )

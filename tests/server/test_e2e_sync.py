@@ -238,6 +238,7 @@ def test_resync_brings_rows_a_tablet_missed(live_server: LiveServer, tablets: li
     from click.testing import CliRunner
 
     from server.ledger import ledgered
+    from server.pull import cursor_mark
     from sync.cli import tablet as tablet_cli
 
     a1 = tablets[0]
@@ -248,9 +249,10 @@ def test_resync_brings_rows_a_tablet_missed(live_server: LiveServer, tablets: li
             conn.execute("INSERT INTO venues (id, unit_id, name, location) VALUES (?, ?, '县老干部活动中心', '县城')",
                          (uid(7101), ORG.county))
         top = conn.execute("SELECT max(seq) FROM change_log").fetchone()[0]
+        mark = cursor_mark(conn, top)
     finally:
         conn.close()
-    a1.store.set_state({"cursor": str(top)})  # as if the venue had gone by unseen
+    a1.store.set_state({"cursor": str(top), "cursor_mark": mark})  # as if the venue had gone by unseen
     a1.client.sync()
     venue = a1.store.conn.execute("SELECT count(*) FROM venues WHERE id = ?", (uid(7101),))
     assert venue.fetchone() == (0,)
@@ -373,3 +375,44 @@ def test_a_server_restored_from_a_backup_gets_back_what_tablets_had_sent(
     finally:
         stop_server(server)
         t.close()
+
+
+def test_after_a_restore_tablets_start_over_even_once_new_work_passed_their_cursor(
+        server_settings: Settings, tmp_path: Path) -> None:
+    """Found by a review: after the restore other tablets' new work can number changes past an old
+    cursor, so "beyond the newest change" no longer shows it is stale. The cursor's mark (its ledger
+    entry's hash) does: every tablet starts over and gets every row."""
+    from schema.keys import load_public_keys
+    from server.backup import backup, restore
+    from tests.conftest import free_port, start_server, stop_server
+
+    public, _ = load_public_keys(server_settings.keys_dir)
+    port = free_port()
+    server = start_server(server_settings, tmp_path / "before.log", port=port)
+    made = [make_tablet(server, tmp_path, ORG.town_a_code, f"a{k}", 20 + k) for k in (1, 2, 3)]
+    a1, a2, a3 = made
+    try:
+        for t in made:
+            t.client.sync()
+        backup(server_settings.db_path, tmp_path / "backup.db", public)
+        for n in range(3):
+            add_retiree(a1, 100 + n)  # lost by the restore
+        a1.client.sync()
+        a2.client.sync()  # a2's cursor is now beyond the backup
+    finally:
+        stop_server(server)
+    restore(tmp_path / "backup.db", server_settings.db_path, public, force=True)
+    server = start_server(server_settings, tmp_path / "after.log", port=port)
+    try:
+        new = [add_retiree(a3, 200 + n) for n in range(5)]  # numbered past a2's old cursor
+        a3.client.sync()
+        for _ in range(2):
+            for t in made:
+                t.client.sync()
+        assert {r[0] for r in a2.store.conn.execute("SELECT id FROM retirees")} >= set(new)
+        for t in made:
+            assert tablet_view(t) == server_view(server, t.unit_id), t.name
+    finally:
+        stop_server(server)
+        for t in made:
+            t.close()

@@ -58,7 +58,7 @@ def test_units_keep_their_parent_and_are_never_moved(tmp_path: Path) -> None:
     renamed = import_units(conn, "code,name,level\n530326101,金钟街道,township\n", actor="t", now=NOW,
                            rng=random.Random(2))
     assert (renamed.updated, _units(conn)["530326101"]) == (1, ("金钟街道", "township", "530326"))
-    with pytest.raises(OrgImportError, match="line 2.*moving a unit"):
+    with pytest.raises(OrgImportError, match=r"line 2.*moving a unit"):
         import_units(conn, "code,name,level,parent_code\n530326101,金钟街道,township,530327\n", actor="t", now=NOW,
                      rng=random.Random(3))
     assert _units(conn)["530326101"][2] == "530326"
