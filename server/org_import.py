@@ -6,7 +6,8 @@ roster import (:mod:`server.roster_import`) names units by code: the unit tree c
 * **Units** — columns ``code`` (单位代码), ``name`` (单位名称), ``level`` (单位层级: a code or its Chinese
   label) and ``parent_code`` (上级单位代码, empty for the top unit). A code already on file is updated
   (name, level), a new one inserted; a parent may be later in the file or already on file. An unknown
-  parent or a loop refuses the file, and so does **moving** a unit already on file to another parent:
+  parent, a loop or a unit under one of its own level or lower (a county under a township) refuses
+  the file, and so does **moving** a unit already on file to another parent:
   its rows are on the tablets of its old parent, and nothing would take them off (a file without a
   ``parent_code`` column keeps every known unit's parent).
 * **Staff** — columns ``unit_code`` (单位代码), ``name`` (姓名), ``role`` (工作人员类型), ``phone`` (电话),
@@ -41,6 +42,9 @@ from server.ledger import ledgered
 from server.roster_import import convert
 
 _PARENT = ("parent_code", "上级单位代码")
+_RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "department": 3}
+"""How high each unit level is: a parent's rank is lower than its child's (departments sit under a
+county, a city or the province, as townships under a county)."""
 _UNIT = ("unit_code", "单位代码")
 
 
@@ -133,6 +137,18 @@ def import_units(conn: apsw.Connection, text: str, *, actor: str, now: datetime,
                 raise _line(n, f"上级单位形成循环 (the parent codes loop back to {code})")
             seen.add(code)
             code = parent[code]
+    levels = {str(r[0]): str(r[1]) for r in conn.execute("SELECT code, level FROM units")}
+    levels |= {row["code"]: row["level"] for _, row in rows}
+    for n, row in rows:  # a unit sits below a unit of a higher level (a township under a county, …)
+        p = parent[row["code"]]
+        if p is not None and _RANK[levels[p]] >= _RANK[row["level"]]:
+            raise _line(n, f"{row['code']} ({E.UNIT_LEVEL.label(row['level'])}) 不能在 {p} "
+                           f"({E.UNIT_LEVEL.label(levels[p])}) 之下 (a unit must sit below a unit of a higher level)")
+        if row["code"] in on_file:  # and the units already below it stay below
+            for (child,) in conn.execute("SELECT code FROM units WHERE parent_id = ?", (ids[row["code"]],)):
+                if _RANK[levels[str(child)]] <= _RANK[row["level"]]:
+                    raise _line(n, f"{row['code']} 下有 {child} ({E.UNIT_LEVEL.label(levels[str(child)])}),层级不能改为 "
+                                   f"{E.UNIT_LEVEL.label(row['level'])} (a unit below it would no longer be lower)")
     inserted = updated = unchanged = 0
     with ledgered(conn, kind="import", actor=actor, now=now) as tx:
         done: set[str] = set()

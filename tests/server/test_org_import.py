@@ -58,6 +58,8 @@ def test_units_keep_their_parent_and_are_never_moved(tmp_path: Path) -> None:
     renamed = import_units(conn, "code,name,level\n530326101,金钟街道,township\n", actor="t", now=NOW,
                            rng=random.Random(2))
     assert (renamed.updated, _units(conn)["530326101"]) == (1, ("金钟街道", "township", "530326"))
+    with pytest.raises(OrgImportError, match=r"line 2.*would no longer be lower"):  # a county made a township
+        import_units(conn, "code,name,level\n530326,会泽县,township\n", actor="t", now=NOW, rng=random.Random(4))
     with pytest.raises(OrgImportError, match=r"line 2.*moving a unit"):
         import_units(conn, "code,name,level,parent_code\n530326101,金钟街道,township,530327\n", actor="t", now=NOW,
                      rng=random.Random(3))
@@ -71,6 +73,9 @@ def test_units_keep_their_parent_and_are_never_moved(tmp_path: Path) -> None:
     ("code,name,level,parent_code\n530326,会泽县,planet,\n", "line 2"),
     ("code,name,level,parent_code\n530326,会泽县,county,\n530326,又一个,county,\n", "duplicate unit code"),
     ("code,名字\n1,甲\n", "unknown column"),
+    ("code,name,level,parent_code\n530326101,金钟镇,township,\n530326,会泽县,county,530326101\n", "higher level"),
+    ("code,name,level,parent_code\n530326,会泽县,county,\n530326900,某局,department,530326\n"
+     "530326901,某科,department,530326900\n", "line 4.*higher level"),
     ("code,name,level\n530326,,county\n", "line 2"),
 ])
 def test_a_bad_units_file_is_refused_whole(tmp_path: Path, text: str, message: str) -> None:
