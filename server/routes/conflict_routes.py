@@ -7,12 +7,15 @@ from typing import Annotated
 import apsw
 from litestar import Request, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, PathParameter
 
 from schema.wire import ConflictList, ConflictOut, ResolveRequest
 from server import conflicts, supervisors
 from server.devices import unit_by_code
 from server.state import Services
+
+ConflictId = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="conflict id")]
+"""A conflict's id: beyond SQLite's integers it is a 400, not a lookup."""
 
 
 def _out(c: conflicts.ConflictRow) -> ConflictOut:
@@ -49,7 +52,7 @@ async def list_conflicts(
 
 @get("/v1/conflicts/{conflict_id:int}", summary="One sync conflict (supervisors)")
 async def show_conflict(request: Request[object, object, State], state: State,
-                        conflict_id: FromPath[int]) -> ConflictOut:
+                        conflict_id: ConflictId) -> ConflictOut:
     svc: Services = state.laogan
     now = svc.clock()
     auth = request.headers.get("authorization")
@@ -63,7 +66,7 @@ async def show_conflict(request: Request[object, object, State], state: State,
 
 @post("/v1/conflicts/{conflict_id:int}/resolve", status_code=200,
       summary="Resolve a conflict with the tablet's value, the server's, or a given value (supervisors)")
-async def resolve_conflict(request: Request[object, object, State], state: State, conflict_id: FromPath[int],
+async def resolve_conflict(request: Request[object, object, State], state: State, conflict_id: ConflictId,
                            data: JSONBody[ResolveRequest]) -> ConflictOut:
     svc: Services = state.laogan
     now = svc.clock()

@@ -379,3 +379,21 @@ def test_admin_commands_refuse_bad_files_with_one_line(server_settings: Settings
         result = runner.invoke(main, args, env=env)
         assert result.exit_code != 0 and isinstance(result.exception, SystemExit), (args, result.exception)
         assert says in result.output, (args, result.output)
+
+
+def test_a_conflict_id_beyond_sqlite_integers_is_a_400(server_settings: Settings) -> None:
+    """Found by the stress fuzzer: an id of 29 digits reached SQLite and came back as a 500."""
+    from litestar.testing import TestClient
+
+    conn = open_writer(server_settings.db_path)
+    token = supervisors.add(conn, "fuzz", now=real_now(), rng=random.Random(21))
+    conn.close()
+    headers = {"authorization": f"Bearer {token}"}
+    with TestClient(app=create_app(server_settings)) as client:
+        for method, path, body in (("GET", "/v1/conflicts/16216941001727061593031704576", None),
+                                   ("POST", "/v1/conflicts/16216941001727061593031704576/resolve",
+                                    {"choice": "server", "value": False}),
+                                   ("GET", "/v1/conflicts/0", None), ("GET", "/v1/conflicts/9223372036854775807", None)):
+            r = client.request(method, path, json=body, headers=headers)
+            assert r.status_code in (400, 404), (path, r.status_code, r.text)
+        assert client.get("/v1/conflicts/16216941001727061593031704576", headers=headers).status_code == 400
