@@ -207,18 +207,24 @@ class _Group(Generic[V]):
             mid = lo if hi >= INF else (lo + hi) // 2
             parts = [(lo, mid), (mid + 1, hi)]
         for a, b in parts:
-            if a > b:
-                continue
-            mark = len(self.trail)
-            try:
-                self.restrict(x, a, b)
-                found = self.solve(hint)
-            except _Infeasible:
-                found = None
-            self.undo(mark)
+            found = self.solve_within(x, a, b, hint)
             if found is not None:
                 return found
         return None
+
+    def solve_within(self, x: int, a: int, b: int, hint: list[int]) -> list[int] | None:
+        """A solution with cell ``x`` in ``a`` … ``b`` (None if there is none, or the range is empty); the
+        bounds are left as they were."""
+        if a > b:
+            return None
+        mark = len(self.trail)
+        try:
+            self.restrict(x, a, b)
+            return self.solve(hint)
+        except _Infeasible:
+            return None
+        finally:
+            self.undo(mark)
 
 
 def searched(system: Reduced[V], lo: Mapping[V, int], hi: Mapping[V, int], value: Mapping[V, int],
@@ -258,15 +264,7 @@ def _search_group(part: _Part[V], lo: Mapping[V, int], hi: Mapping[V, int], valu
         other = None
         try:
             for a, b in ((g.low[x], truth[x] - 1), (truth[x] + 1, g.high[x])):
-                if a > b:
-                    continue
-                mark = len(g.trail)
-                try:
-                    g.restrict(x, a, b)
-                    other = g.solve(hint)
-                except _Infeasible:
-                    other = None
-                g.undo(mark)
+                other = g.solve_within(x, a, b, hint)
                 if other is not None:
                     break
         except _OutOfNodes:

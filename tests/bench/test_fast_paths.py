@@ -231,6 +231,7 @@ def test_history_from_the_capture_equals_history_from_a_whole_session(tmp_path: 
 
     from schema.tables import uploadable_tables
     from sync import history
+    from tests.sync.changeset_factory import record
     from tests.sync.conftest import FakeClock, insert_retiree, make_store, seed_rows
 
     store = make_store(tmp_path / "tablet.db", FakeClock())
@@ -260,14 +261,10 @@ def test_history_from_the_capture_equals_history_from_a_whole_session(tmp_path: 
     ref = apsw.Connection(str(copy))
     try:
         ref.execute("BEGIN")
-        whole = apsw.Session(ref, "main")
-        for t in uploadable_tables():
-            whole.attach(t.name)
-        for sql, args in statements:
-            ref.execute(sql, args)
+        whole = record(ref, [t.name for t in uploadable_tables()],
+                       lambda c: [c.execute(sql, args) for sql, args in statements])
         want = [(r.unit_id, r.retiree_id, r.field, r.old_value, r.new_value)
-                for r in history.derive(ref, whole.changeset(), store.columns)]
-        whole.close()
+                for r in history.derive(ref, whole, store.columns)]
         ref.execute("ROLLBACK")
     finally:
         ref.close()
