@@ -118,8 +118,8 @@ def import_units(conn: apsw.Connection, text: str, *, actor: str, now: datetime,
         codes[row["code"]] = n
     ids = {code: on_file[code][0] if code in on_file else _new_id(rng) for code in codes}
     ids |= {code: v[0] for code, v in on_file.items() if code not in ids}
-    parent: dict[str, str | None] = {code: None if p is None else next(c for c, v in on_file.items() if v[0] == p)
-                                     for code, (_, p) in on_file.items()}
+    code_of = {unit_id: code for code, (unit_id, _) in on_file.items()}
+    parent: dict[str, str | None] = {code: None if p is None else code_of[p] for code, (_, p) in on_file.items()}
     has_parent = any("parent_code" in row for _, row in rows)
     for n, row in rows:
         code = row["code"]

@@ -36,14 +36,15 @@ def add(conn: apsw.Connection, name: str, *, now: datetime, rng: random.Random, 
         raise BadRequest("名称不能为空、不能含“.”、不超过64字符 (name: 1-64 characters, no '.')", code="bad_name")
     if days is not None and days < 1:
         raise BadRequest("有效天数必须为正 (--expires must be a positive number of days)", code="bad_expiry")
-    if conn.execute("SELECT 1 FROM supervisors WHERE name = ?", (name,)).fetchone() is not None:
-        raise BadRequest(f"督导人员 {name} 已存在 (supervisor {name} exists)", code="duplicate_name")
     secret = b64e(rng.randbytes(32))
     expires = iso(now + timedelta(days=days)) if days else None
-    with ledgered(conn, kind="admin", actor=actor, now=now) as tx:
-        conn.execute("INSERT INTO supervisors (name, secret_hash, created_at, expires_at) VALUES (?,?,?,?)",
-                     (name, _hash(secret), iso(now), expires))
-        tx.summary = {"event": "supervisor added", "name": name, "expires_at": expires}
+    try:
+        with ledgered(conn, kind="admin", actor=actor, now=now) as tx:
+            conn.execute("INSERT INTO supervisors (name, secret_hash, created_at, expires_at) VALUES (?,?,?,?)",
+                         (name, _hash(secret), iso(now), expires))
+            tx.summary = {"event": "supervisor added", "name": name, "expires_at": expires}
+    except apsw.ConstraintError:  # the name is taken (ledgered has rolled back)
+        raise BadRequest(f"督导人员 {name} 已存在 (supervisor {name} exists)", code="duplicate_name") from None
     return f"{name}.{secret}"
 
 

@@ -204,9 +204,9 @@ class TabletStore:
             # Still guarded: the history rows and the recorder's reads pass the checks.
             if recorder.failure is not None:
                 raise RecordingFailed(recorder.failure)
-            if SHARED_TABLES & recorder.touched():
-                refuse_foreign_shared_rows(conn, recorder, self.state().get(UNIT_ID),
-                                           recorder.touched() & SHARED_TABLES)
+            shared = SHARED_TABLES & recorder.touched()
+            if shared:
+                refuse_foreign_shared_rows(conn, recorder, self.state().get(UNIT_ID), shared)
             head = self._take(_BEFORE_HISTORY)
             captured_at = self._record_history(head, staff_id)
             changeset = head + self._take(_FROM_HISTORY)

@@ -136,6 +136,10 @@ def test_supervisor_tokens(h: Harness) -> None:
     assert not any(x in str(e) for _, e in entries for x in (*hashes, token.split(".", 1)[1]))
     with pytest.raises(BadRequest):
         supervisors.add(h.conn, "zhao", now=h.now, rng=random.Random(3), days=0)
+    with pytest.raises(BadRequest) as taken:  # a name is never reused, and the refusal leaves no entry
+        supervisors.add(h.conn, "li", now=h.now, rng=random.Random(4))
+    assert taken.value.code == "duplicate_name"
+    assert h.conn.execute("SELECT count(*) FROM ledger WHERE summary LIKE '%supervisor%'").fetchone()[0] == 3
 
 
 def test_a_cursor_beyond_the_newest_change_starts_over(tmp_path: Path) -> None:
