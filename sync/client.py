@@ -55,8 +55,9 @@ T = TypeVar("T")
 
 MORE_HEADER = "X-Laogan-More"
 NEXT_SEQ_HEADER = "X-Laogan-Next-Seq"
-MARK_HEADER = "X-Laogan-Mark"
 """The upload sequence number the server expects next from this device (sent with every pull)."""
+MARK_HEADER = "X-Laogan-Mark"
+"""The server's mark of the pull's cursor (see :data:`sync.state.CURSOR_MARK`)."""
 MAX_PULL_ROUNDS = 1000
 """Upper bound on pull round trips in one :meth:`SyncClient.pull` (batches plus push-first restarts)."""
 
@@ -267,12 +268,10 @@ class SyncClient:
         """Push, then pull everything again from the start (cursor 0): every row the tablet may hold
         arrives with the server's current values (a row the server deleted, as a DELETE). For a tablet
         that missed rows it could not see when they last changed — e.g. the rows the units above share,
-        for a tablet enrolled before the server sent them — or whose copy needs repairing."""
-        receipts = [*self.push()]
+        for a tablet enrolled before the server sent them — or whose copy needs repairing. Nothing unsent
+        is lost: a pull never applies while the outbox holds anything."""
         self._store.set_state({CURSOR: "0", CURSOR_MARK: None})
-        pulled = self.pull()
-        receipts.extend(pulled.pushed)
-        return SyncSummary(len(receipts), tuple(receipts), pulled.changes, pulled.batches, pulled.cursor)
+        return self.sync()
 
     def sync(self) -> SyncSummary:
         """Push, then pull."""
