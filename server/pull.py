@@ -30,7 +30,8 @@ class PullPage:
     """:func:`cursor_mark` of ``next_cursor``: the tablet sends it back with that cursor."""
 
 
-_SHARED = tuple(t.name for t in synced_tables() if t.shared_below)
+_SHARED = json.dumps([t.name for t in synced_tables() if t.shared_below])
+"""The ``shared_below`` tables, as the pull query takes them."""
 
 
 def _changed(conn: apsw.Connection, after: int, scope: tuple[str, ...], shared: tuple[str, ...],
@@ -42,7 +43,7 @@ def _changed(conn: apsw.Connection, after: int, scope: tuple[str, ...], shared: 
             " (unit_id IN (SELECT value FROM json_each(?2)) OR unit_id IS NULL"
             "  OR (unit_id IN (SELECT value FROM json_each(?4)) AND tbl IN (SELECT value FROM json_each(?5))))"
             " ORDER BY seq LIMIT ?3",
-            (after, json.dumps(list(scope)), limit, json.dumps(list(shared)), json.dumps(list(_SHARED))),
+            (after, json.dumps(list(scope)), limit, json.dumps(list(shared)), _SHARED),
         ).fetchall()
     ]
 
