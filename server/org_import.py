@@ -108,8 +108,8 @@ def _new_id(rng: random.Random) -> str:
 def import_units(conn: apsw.Connection, text: str, *, actor: str, now: datetime, rng: random.Random) -> OrgResult:
     """Insert or update the units of a CSV (see the module docstring)."""
     rows = _read(text, "units", _PARENT)
-    on_file = {str(r[0]): (str(r[1]), None if r[2] is None else str(r[2]))
-               for r in conn.execute("SELECT code, id, parent_id FROM units")}
+    known = conn.execute("SELECT code, id, parent_id, level FROM units").fetchall()
+    on_file = {str(r[0]): (str(r[1]), None if r[2] is None else str(r[2])) for r in known}
     codes: dict[str, int] = {}
     for n, row in rows:
         _check("units", n, {k: v for k, v in row.items() if k != "parent_code"}, ("code", "name", "level"))
@@ -137,8 +137,7 @@ def import_units(conn: apsw.Connection, text: str, *, actor: str, now: datetime,
                 raise _line(n, f"上级单位形成循环 (the parent codes loop back to {code})")
             seen.add(code)
             code = parent[code]
-    levels = {str(r[0]): str(r[1]) for r in conn.execute("SELECT code, level FROM units")}
-    levels |= {row["code"]: row["level"] for _, row in rows}
+    levels = {str(r[0]): str(r[3]) for r in known} | {row["code"]: row["level"] for _, row in rows}
     for n, row in rows:  # a unit sits below a unit of a higher level (a township under a county, …)
         p = parent[row["code"]]
         if p is not None and _RANK[levels[p]] >= _RANK[row["level"]]:
