@@ -49,6 +49,8 @@ from typing import Any
 import apsw
 
 _INSERT, _UPDATE, _DELETE = b"\x12", b"\x17", b"\x09"
+_INSERTED, _UPDATED, _DELETED = ((op + b"\x01", op + b"\x00") for op in (_INSERT, _UPDATE, _DELETE))
+"""Each operation byte with its indirect flag, indexed by whether the change is direct."""
 _UNDEFINED, _NULL = b"\x00", b"\x05"
 _pack_q = struct.Struct(">q").pack
 _pack_d = struct.Struct(">d").pack
@@ -112,10 +114,39 @@ def value(v: object) -> bytes:
     return _ENCODE[type(v)](v)
 
 
+_TEXT_HEAD = tuple(b"\x03" + _SHORT[n] for n in range(128))
+"""The type byte and length of a TEXT field of fewer than 128 bytes, as one piece."""
+_pack_int = struct.Struct(">Bq").pack
+_pack_real = struct.Struct(">Bd").pack
+
+
+def _fields(values: tuple[object, ...], out: list[bytes]) -> None:
+    """Append the fields of a whole record to ``out`` (what :func:`record` joins): :func:`value` of each,
+    with the common storage classes inline rather than a call each (a capture encodes every field of
+    every row it inserts)."""
+    app = out.append
+    for v in values:
+        t = type(v)
+        if t is str:
+            b = v.encode()  # type: ignore[attr-defined]
+            n = len(b)
+            app(_TEXT_HEAD[n] if n < 128 else b"\x03" + (_SHORT[n] if n < 16384 else varint(n)))
+            app(b)
+        elif t is int:
+            app(_pack_int(1, v))
+        elif v is None:
+            app(_NULL)
+        elif t is float:
+            app(_pack_real(2, v))
+        else:
+            app(_ENCODE[t](v))
+
+
 def record(values: tuple[object, ...]) -> bytes:
     """A whole record: every field defined (an INSERT's new or a DELETE's old values)."""
-    enc = _ENCODE
-    return b"".join([enc[type(v)](v) for v in values])
+    out: list[bytes] = []
+    _fields(values, out)
+    return b"".join(out)
 
 
 def same(a: object, b: object) -> bool:
@@ -147,16 +178,23 @@ class Shape:
         return cls(name, columns, k, header, f'SELECT {cols} FROM main."{name}" WHERE "{key}" = ?')
 
 
+Update = tuple[str, int, tuple[object, ...], tuple[object, ...], list[int]]
+"""One UPDATE :meth:`Recorder.take` encoded: (table, key column, the row's values when first seen, its
+values now, the columns that differ, key excluded, in order)."""
+
+
 class Recorder:
     """Notes a capture's rows (:meth:`hook`) and encodes their net change (:meth:`take`). One per
     store; :meth:`clear` between captures."""
 
-    __slots__ = ("_direct", "_seen", "_shapes", "_touched", "failure")
+    __slots__ = ("_direct", "_notes", "_seen", "_shapes", "_touched", "failure")
 
     def __init__(self, shapes: Iterable[Shape]) -> None:
         self._shapes = {s.name: s for s in shapes}
         self._seen: dict[str, dict[object, tuple[object, ...] | None]] = {n: {} for n in self._shapes}
         self._direct: dict[str, set[object]] = {n: set() for n in self._shapes}
+        self._notes = {n: (n, s.key, self._seen[n], self._direct[n]) for n, s in self._shapes.items()}
+        """Table -> what the hook needs of it, in one look-up."""
         self._touched: set[str] = set()
         self.failure: BaseException | None = None
         """The first error raised while noting a row (e.g. a TEXT value that is not UTF-8): the row may be
@@ -169,55 +207,56 @@ class Recorder:
 
     def hook(self, u: apsw.PreUpdate) -> None:
         """The preupdate hook: note the row's key and, the first time, its values. SQLite goes on with the
-        statement whatever happens here, so an error is kept (:attr:`failure`) rather than raised."""
+        statement whatever happens here, so an error is kept (:attr:`failure`) rather than raised.
+        (Called for every row a capture writes: one function, no further calls of its own.)"""
         try:
-            self._note(u)
+            notes = self._notes.get(u.table_name)
+            if notes is None or u.database_name != "main":
+                return
+            name, k, seen, direct = notes
+            if u.op == "INSERT":
+                inserted = u.new
+                assert inserted is not None
+                key = inserted[k]
+                if key is None:  # a session ignores rows whose key is NULL
+                    return
+                self._touched.add(name)
+                if key not in seen:
+                    seen[key] = None
+                if u.depth == 0:
+                    direct.add(key)
+                return
+            old = u.old
+            assert old is not None
+            key = old[k]
+            is_direct = u.depth == 0
+            if key is not None:
+                self._touched.add(name)
+                if key not in seen:
+                    seen[key] = old
+                if is_direct:
+                    direct.add(key)
+            if u.op == "UPDATE":
+                new = u.new
+                assert new is not None
+                new_key = new[k]
+                if new_key != key and new_key is not None:  # a new key: its row did not exist before
+                    self._touched.add(name)
+                    if new_key not in seen:
+                        seen[new_key] = None
+                    if is_direct:
+                        direct.add(new_key)
         except BaseException as exc:  # kept; the store refuses the capture at its end
             if self.failure is None:
                 self.failure = exc
 
-    def _note(self, u: apsw.PreUpdate) -> None:
-        shape = self._shapes.get(u.table_name)
-        if shape is None or u.database_name != "main":
-            return
-        seen = self._seen[shape.name]
-        k = shape.key
-        direct = u.depth == 0
-        if u.op == "INSERT":
-            inserted = u.new
-            assert inserted is not None
-            key = inserted[k]
-            if key is None:  # a session ignores rows whose key is NULL
-                return
-            self._touched.add(shape.name)
-            if key not in seen:
-                seen[key] = None
-            if direct:
-                self._direct[shape.name].add(key)
-            return
-        old = u.old
-        assert old is not None
-        key = old[k]
-        if key is not None:
-            self._touched.add(shape.name)
-            if key not in seen:
-                seen[key] = old
-            if direct:
-                self._direct[shape.name].add(key)
-        if u.op == "UPDATE":
-            new = u.new
-            assert new is not None
-            new_key = new[k]
-            if new_key != key and new_key is not None:  # a new key: its row did not exist before
-                self._touched.add(shape.name)
-                if new_key not in seen:
-                    seen[new_key] = None
-                if direct:
-                    self._direct[shape.name].add(new_key)
-
     def touched(self) -> frozenset[str]:
         """The tables with noted rows not yet taken."""
         return frozenset(self._touched)
+
+    def touched_among(self, names: frozenset[str]) -> frozenset[str]:
+        """Those of ``names`` that :meth:`touched` holds (without copying the notes first)."""
+        return names & self._touched
 
     def noted_units(self, conn: apsw.Connection, names: Iterable[str], column: Callable[[str], str]
                     ) -> Iterator[tuple[str, object, tuple[object, object]]]:
@@ -235,13 +274,15 @@ class Recorder:
                     continue
                 yield name, key, (None if then is None else then[i], None if now is None else now[i])
 
-    def take(self, conn: apsw.Connection, names: Iterable[str]) -> bytes:
+    def take(self, conn: apsw.Connection, names: Iterable[str], updates: list[Update] | None = None) -> bytes:
         """The changeset of the noted rows of ``names`` (in that order), read against ``conn`` now; those
-        tables' notes are then forgotten."""
-        out: list[bytes] = []
+        tables' notes are then forgotten. ``updates``: if given, every UPDATE encoded is also appended to
+        it (see :data:`Update`), for what derives from the net change without decoding the bytes again."""
         touched = self._touched
         if not touched:
             return b""
+        out: list[bytes] = []
+        app = out.append
         for name in names:
             if name not in touched:
                 continue
@@ -249,36 +290,38 @@ class Recorder:
             seen = self._seen[name]
             shape = self._shapes[name]
             direct = self._direct[name]
-            records: list[bytes] = []
+            select, k, ncols = shape.select, shape.key, shape.ncols
+            start = len(out)
+            app(shape.header)
             for key, then in seen.items():
-                now = conn.execute(shape.select, (key,)).fetchone()
-                flag = b"\x00" if key in direct else b"\x01"
+                now = conn.execute(select, (key,)).fetchone()
                 if then is None:
                     if now is not None:
-                        records.append(_INSERT + flag + record(now))
+                        app(_INSERTED[key in direct])
+                        _fields(now, out)
                 elif now is None:
-                    records.append(_DELETE + flag + record(then))
+                    app(_DELETED[key in direct])
+                    _fields(then, out)
                 else:
-                    old, new, changed = [], [], False
-                    for i in range(shape.ncols):
-                        a, b = then[i], now[i]
-                        if i == shape.key:
-                            old.append(value(a))
-                            new.append(_UNDEFINED)
-                        elif same(a, b):
-                            old.append(_UNDEFINED)
-                            new.append(_UNDEFINED)
-                        else:
-                            changed = True
-                            old.append(value(a))
-                            new.append(value(b))
-                    if changed:
-                        records.append(_UPDATE + flag + b"".join(old) + b"".join(new))
+                    # the columns a session sees changed: another storage class or another value (same())
+                    diff = [i for i, a, b in zip(range(ncols), then, now, strict=False)
+                            if i != k and (type(a) is not type(b) or a != b)]
+                    if diff:
+                        old = [_UNDEFINED] * ncols
+                        new = old.copy()
+                        old[k] = value(then[k])
+                        for i in diff:
+                            old[i] = value(then[i])
+                            new[i] = value(now[i])
+                        app(_UPDATED[key in direct])
+                        out += old
+                        out += new
+                        if updates is not None:
+                            updates.append((name, k, then, now, diff))
             seen.clear()
             direct.clear()
-            if records:
-                out.append(shape.header)
-                out.extend(records)
+            if len(out) == start + 1:  # nothing changed: no block for this table
+                del out[start]
         return b"".join(out)
 
     def clear(self) -> None:

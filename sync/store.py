@@ -4,9 +4,10 @@ Every local edit goes through :meth:`TabletStore.capture`: one ``BEGIN IMMEDIATE
 recorder (:mod:`sync.recorder`: a preupdate hook noting every row of an uploadable table the capture
 touches, which then yields their net change in the session changeset format, as an apsw session would
 but without its per-changeset set-up) and a guard (:mod:`sync.guard`) refusing writes the tablet may
-not make.  When the block ends, roster history is derived from the changeset so far and inserted (so it
-is captured too), the changeset is appended to ``outbox`` with the next sequence number, and the
-transaction commits — the data and its outbox row become durable together or not at all.
+not make.  When the block ends, roster history is derived from the changeset so far (the UPDATEs the recorder
+lists as it encodes them) and inserted (so it is captured too), the changeset is appended to ``outbox``
+with the next sequence number, and the transaction commits — the data and its outbox row become durable
+together or not at all.
 
 Captures are cheap to repeat: the guard stays installed on the connection (switched by a mode, not
 re-installed, which would expire and so re-prepare every cached statement), and the store's own
@@ -47,7 +48,7 @@ from sync.errors import (
     RecordingFailed,
 )
 from sync.guard import CaptureGuard
-from sync.recorder import Recorder
+from sync.recorder import Recorder, Update
 from sync.shared import SHARED_TABLES, refuse_foreign_shared_rows
 from sync.state import CURSOR, CURSOR_MARK, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, OutboxEntry, Status
 
@@ -82,11 +83,13 @@ if not all(n in _BEFORE_HISTORY for n in history.HISTORY_SOURCES):  # pragma: no
 
 def _stamp(ts: datetime) -> str:
     """:func:`sync.clock.iso` of ``ts`` without ``strftime`` (measured at 9 µs a call between a
-    capture's statements, against 4 µs for this); the same text for every year from 1000."""
-    u = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    capture's statements, against 1 µs for this): ``isoformat`` of the naive UTC time, truncated to whole
+    seconds as ``%S`` is; the same text for every year from 1000."""
+    tz = ts.tzinfo
+    u = ts if tz is None else ts.replace(tzinfo=None) if tz is UTC else ts.astimezone(UTC).replace(tzinfo=None)
     if u.year < 1000:  # strftime does not pad %Y on every platform: leave those to it
         return iso(ts)
-    return f"{u.year}-{u.month:02d}-{u.day:02d} {u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+    return u.isoformat(" ", "seconds")
 
 
 class _Capture:
@@ -204,11 +207,12 @@ class TabletStore:
             # Still guarded: the history rows and the recorder's reads pass the checks.
             if recorder.failure is not None:
                 raise RecordingFailed(recorder.failure)
-            shared = SHARED_TABLES & recorder.touched()
+            shared = recorder.touched_among(SHARED_TABLES)
             if shared:
                 refuse_foreign_shared_rows(conn, recorder, self.state().get(UNIT_ID), shared)
-            head = self._take(_BEFORE_HISTORY)
-            captured_at = self._record_history(head, staff_id)
+            updates: list[Update] = []
+            head = self._take(_BEFORE_HISTORY, updates)
+            captured_at = self._record_history(updates, staff_id)
             changeset = head + self._take(_FROM_HISTORY)
             conn.preupdate_hook(None)
             if recorder.failure is not None:  # from the history rows
@@ -221,11 +225,12 @@ class TabletStore:
             raise
         self._guard.mode = "open"
 
-    def _take(self, names: tuple[str, ...]) -> bytes:
-        """The recorder's changeset of ``names``; a row it cannot read back (e.g. TEXT that is not UTF-8)
-        refuses the capture rather than leaving the change out of the outbox."""
+    def _take(self, names: tuple[str, ...], updates: list[Update] | None = None) -> bytes:
+        """The recorder's changeset of ``names`` (its UPDATEs also listed in ``updates``, if given); a row
+        it cannot read back (e.g. TEXT that is not UTF-8) refuses the capture rather than leaving the
+        change out of the outbox."""
         try:
-            return self._recorder.take(self._conn, names)
+            return self._recorder.take(self._conn, names, updates)
         except Exception as exc:
             raise RecordingFailed(exc) from exc
 
@@ -250,13 +255,13 @@ class TabletStore:
         finally:
             guard.mode = mode
 
-    def _record_history(self, head: bytes, staff_id: str | None) -> str | None:
-        """Insert the roster history of ``head``, the capture's changeset of the tables before
-        ``roster_history`` (the history sources among them). Returns the capture time it stamped on
-        the rows, if it wrote any."""
-        if not head:
+    def _record_history(self, updates: list[Update], staff_id: str | None) -> str | None:
+        """Insert the roster history of ``updates``, the UPDATEs of the capture's changeset of the tables
+        before ``roster_history`` (the history sources among them). Returns the capture time it stamped
+        on the rows, if it wrote any."""
+        if not updates:
             return None
-        rows = history.derive(self._conn, head, self.columns)
+        rows = history.from_updates(updates, self.columns)
         if not rows:
             return None
         changed_at = _stamp(self._now())
