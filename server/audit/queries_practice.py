@@ -1,4 +1,4 @@
-"""Canned queries on the seed's practices: contact, must-visits, study, visits, orders, targeting.
+"""Canned queries on the seed's practices: contact, must-visits, study, visits, orders, helps, targeting.
 
 Each function returns the query for one role; only the columns that identify people differ
 (:class:`~server.audit.sqlbits.Ident`). Definitions (what counts as "contacted", "in time" …) are in
@@ -27,6 +27,7 @@ MUST_VISIT_EVENTS = ("hospitalised", "illness", "hardship", "bereavement", "comp
 BIRTHDAY_AGE = 80
 VISIT_DAYS = 7
 CASELOAD = 33
+HELP_DAYS = 30
 
 
 def not_contacted(ident: Ident) -> CannedQuery:
@@ -151,6 +152,22 @@ ORDER BY o.requested_on, o.id"""
     return CannedQuery(
         "orders_overdue", "超过14天未完成的服务订单",
         "待派单或已派单、下单已超过14天仍未完成的服务订单。", sql, (UNIT_PARAM,))
+
+
+def helps_open(ident: Ident) -> CannedQuery:
+    sql = with_clause(month=False) + f"""SELECT u.code AS "单位代码", u.name AS "单位", h.id AS "事项编号",
+  {ident.retiree('r')}, {label(E.HELP_KIND, 'h.kind')} AS "帮助类别", h.raised_on AS "提出日期",
+  CAST(julianday((SELECT today FROM period)) - julianday(h.raised_on) AS INTEGER) AS "已等待天数",
+  {ident.staff('s', '经办人')}
+FROM three_helps h JOIN retirees r ON r.id = h.retiree_id JOIN units u ON u.id = h.unit_id
+  LEFT JOIN staff s ON s.id = h.staff_id
+WHERE h.status = 'open' AND h.raised_on < (SELECT date(today, '-{HELP_DAYS} days') FROM period)
+  AND {unit_in_scope('h.unit_id')}
+ORDER BY h.raised_on, h.id"""
+    return CannedQuery(
+        "helps_open", f"超过{HELP_DAYS}天仍在办理的三帮助事项",
+        f"三帮助(切身利益帮助落实、生活困难帮助解决、思想疙瘩帮助解开):状态为“办理中”、提出已超过{HELP_DAYS}天的事项,"
+        "按提出日期排列(已解决、已转办、未能解决的不列)。", sql, (UNIT_PARAM,))
 
 
 def menu_fulfilment(_: Ident) -> CannedQuery:
@@ -292,5 +309,5 @@ ORDER BY u.code"""
         "经济困难的人数。", sql, (UNIT_PARAM,))
 
 
-PRACTICE_QUERIES = (not_contacted, must_visit_overdue, absent_members, visit_kinds, orders_overdue,
+PRACTICE_QUERIES = (not_contacted, must_visit_overdue, absent_members, visit_kinds, orders_overdue, helps_open,
                     menu_fulfilment, targeting_gaps, caseload, venues_five_haves, special_lists)

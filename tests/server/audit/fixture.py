@@ -123,6 +123,10 @@ def _people(conn: apsw.Connection) -> None:
          item="关于做好离退休干部冬季慰问的通知", delivered_on="2026-11-04", method="in_person")
     _ins(conn, "three_helps", id=uid(651), unit_id=TOWN_A, retiree_id=R[2], staff_id=S[1], kind="interests",
          raised_on="2026-11-05", details=NOTES["help"])
+    _ins(conn, "three_helps", id=uid(652), unit_id=RETIREES[5][1], retiree_id=R[6], staff_id=S[3], kind="hardship",
+         raised_on="2026-09-20")
+    _ins(conn, "three_helps", id=uid(653), unit_id=RETIREES[4][1], retiree_id=R[5], staff_id=S[2], kind="worries",
+         raised_on="2026-09-01", status="resolved", resolved_on="2026-09-15")
 
 
 def _practice(conn: apsw.Connection) -> None:

@@ -142,6 +142,17 @@ def test_orders_overdue(app: AuditApp, fx: Fixture) -> None:
     assert [r["承接人"] for r in rows(app, fx, "senior", "orders_overdue")] == [None, "张卫东"]
 
 
+def test_helps_open(app: AuditApp, fx: Fixture) -> None:
+    # open and raised before 10-21: H2 (09-20, S3); H1 is open but 15 days old, H3 resolved
+    got = rows(app, fx, "auditor", "helps_open")
+    assert got == [
+        {"单位代码": B_CODE, "单位": "娜姑镇", "事项编号": uid(652), **who(6, "陈**", "80-84"), "帮助类别": "生活困难帮助解决",
+         "提出日期": "2026-09-20", "已等待天数": 61, "经办人编号": S[3], "经办人(脱敏)": "张**"},
+    ]
+    assert [r["经办人"] for r in rows(app, fx, "senior", "helps_open")] == ["张卫东"]
+    assert rows(app, fx, "auditor", "helps_open", unit=A_CODE) == []
+
+
 def test_menu_fulfilment(app: AuditApp, fx: Fixture) -> None:
     empty = {"订单数": 0, "已完成": 0, "已取消": 0, "未完成": 0, "完成率(%)": None, "平均完成天数": None, "平均满意度": None}
     got = rows(app, fx, "auditor", "menu_fulfilment")
