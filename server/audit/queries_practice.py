@@ -122,6 +122,37 @@ ORDER BY u.code, {ident.retiree_order('r')}"""
         sql, BOTH)
 
 
+def branch_meetings(_: Ident) -> CannedQuery:
+    # The window's meetings are counted per branch in one pass, and each branch's last party lecture in
+    # another (both materialized); the branches are then walked in unit-code order.
+    kinds = ", ".join(f'sum(kind = {lit(v.code)}) AS "{v.code}"' for v in E.MEETING_KIND.values)
+    columns = ", ".join(chr(34) + v.code + chr(34) for v in E.MEETING_KIND.values)
+    extra = (
+        "win(w0, w1) AS MATERIALIZED (SELECT date(m0, '-2 months'), m1 FROM period)",
+        f"held(branch_id, {columns}) AS MATERIALIZED (SELECT branch_id, {kinds} FROM party_meetings, win"
+        " WHERE held_on BETWEEN w0 AND w1 GROUP BY branch_id)",
+        "lectured(branch_id, last) AS MATERIALIZED (SELECT branch_id, max(held_on) FROM party_meetings, win"
+        " WHERE kind = 'lecture' AND held_on <= w1 GROUP BY branch_id)",
+    )
+    counts = ",\n  ".join(f'coalesce(h."{v.code}", 0) AS "{v.zh}"' for v in E.MEETING_KIND.values)
+    sql = with_clause(extra=extra) + f"""SELECT u.code AS "单位代码", u.name AS "单位", b.id AS "支部编号", b.name AS "支部",
+  {label(E.BRANCH_KIND, 'b.kind')} AS "支部类型",
+  (SELECT count(*) FROM party_members m WHERE m.branch_id = b.id) AS "党员数",
+  {counts},
+  l.last AS "最近一次党课",
+  nullif(rtrim(iif(coalesce(h.member_assembly, 0) = 0, '未开支部党员大会;', '')
+    || iif(coalesce(h.lecture, 0) = 0, '未上党课;', ''), ';'), '') AS "缺项"
+FROM units u CROSS JOIN party_branches b LEFT JOIN held h ON h.branch_id = b.id
+  LEFT JOIN lectured l ON l.branch_id = b.id
+WHERE b.unit_id = u.id AND {unit_in_scope('u.id')}
+ORDER BY u.code, b.name, b.id"""
+    return CannedQuery(
+        "branch_meetings", "党支部“三会一课”落实情况(近3个月)",
+        "截至所选月份的连续3个自然月内,每个离退休干部党支部召开支部党员大会、支部委员会、党小组会,上党课、"
+        "民主评议党员和主题学习的次数,党员数,以及最近一次党课的日期;“缺项”列出这期间未开支部党员大会、"
+        "未上党课的情况(两者一般每季度至少一次)。", sql, BOTH)
+
+
 def visit_kinds(_: Ident) -> CannedQuery:
     counts = ",\n  ".join(f"sum(v.kind = {lit(k.code)}) AS \"{k.zh}\"" for k in E.VISIT_KIND.values)
     sql = with_clause() + f"""SELECT u.code AS "单位代码", u.name AS "单位", count(*) AS "走访次数",
@@ -309,5 +340,5 @@ ORDER BY u.code"""
         "经济困难的人数。", sql, (UNIT_PARAM,))
 
 
-PRACTICE_QUERIES = (not_contacted, must_visit_overdue, absent_members, visit_kinds, orders_overdue, helps_open,
+PRACTICE_QUERIES = (not_contacted, must_visit_overdue, absent_members, branch_meetings, visit_kinds, orders_overdue, helps_open,
                     menu_fulfilment, targeting_gaps, caseload, venues_five_haves, special_lists)

@@ -180,10 +180,12 @@ def _party(conn: apsw.Connection) -> None:
     for i, (rn, branch) in enumerate(((1, 501), (2, 501), (8, 501), (7, 502), (4, 502))):
         _ins(conn, "party_members", id=uid(511 + i), unit_id=RETIREES[rn - 1][1], retiree_id=R[rn],
              branch_id=uid(branch))
-    for i, (branch, day) in enumerate(((501, "2026-09-15"), (501, "2026-10-15"), (501, "2026-11-10"),
-                                       (502, "2026-06-01"), (501, "2026-07-01"))):
+    for i, (branch, day, kind) in enumerate((
+        (501, "2026-09-15", "theme_study"), (501, "2026-10-15", "lecture"), (501, "2026-11-10", "member_assembly"),
+        (502, "2026-06-01", "theme_study"), (501, "2026-07-01", "theme_study"),
+    )):
         _ins(conn, "party_meetings", id=uid(521 + i), unit_id=TOWN_A if branch == 501 else DEPT,
-             branch_id=uid(branch), kind="theme_study", held_on=day, topic="学习党的二十届四中全会精神")
+             branch_id=uid(branch), kind=kind, held_on=day, topic="学习党的二十届四中全会精神")
     attendance = [(511, 523, "present")] + [(512, m, "absent_ill") for m in (521, 522, 523)]
     attendance += [(512, 525, "present"), (513, 525, "present")] + [(513, m, "absent_other") for m in (521, 522, 523)]
     for i, (member, meeting, status) in enumerate(attendance):

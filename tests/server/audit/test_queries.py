@@ -142,6 +142,24 @@ def test_orders_overdue(app: AuditApp, fx: Fixture) -> None:
     assert [r["承接人"] for r in rows(app, fx, "senior", "orders_overdue")] == [None, "张卫东"]
 
 
+def test_branch_meetings(app: AuditApp, fx: Fixture) -> None:
+    # window 09-01..11-30: branch 501 met 09-15 (theme study), 10-15 (lecture), 11-10 (members' assembly);
+    # branch 502 only on 06-01, outside it
+    kinds = ("支部党员大会", "支部委员会", "党小组会", "党课", "民主评议党员", "主题学习")
+    first = {"单位代码": A_CODE, "单位": "金钟镇", "支部编号": uid(501), "支部": "金钟镇离退休干部第一支部",
+             "支部类型": "单独组建", "党员数": 3, **dict(zip(kinds, (1, 0, 0, 1, 0, 1), strict=True)),
+             "最近一次党课": "2026-10-15", "缺项": None}
+    special = {"单位代码": D_CODE, "单位": "县财政局", "支部编号": uid(502), "支部": "财政局离退休干部支部",
+               "支部类型": "特设党支部", "党员数": 2, **dict.fromkeys(kinds, 0), "最近一次党课": None,
+               "缺项": "未开支部党员大会;未上党课"}
+    expected = sorted([first, special], key=lambda r: str(r["单位代码"]))
+    assert rows(app, fx, "auditor", "branch_meetings") == expected
+    assert rows(app, fx, "senior", "branch_meetings") == expected  # no person in it: the same for both roles
+    summer = rows(app, fx, "auditor", "branch_meetings", month="2026-08", unit=A_CODE)
+    assert [(r["主题学习"], r["党课"], r["最近一次党课"], r["缺项"]) for r in summer] == [
+        (1, 0, None, "未开支部党员大会;未上党课")]
+
+
 def test_helps_open(app: AuditApp, fx: Fixture) -> None:
     # open and raised before 10-21: H2 (09-20, S3); H1 is open but 15 days old, H3 resolved
     got = rows(app, fx, "auditor", "helps_open")
