@@ -1,0 +1,79 @@
+"""Canned queries on the practices that reach out to retirees: the three musts, four-nearby service
+and community resources.
+
+Like :mod:`server.audit.queries_practice`, each function returns the query for one role; definitions
+are in ``docs/audit.md``.
+"""
+
+from __future__ import annotations
+
+from schema import enums as E
+from server.audit.sqlbits import MONTH_PARAM, UNIT_PARAM, CannedQuery, Ident, lit, unit_in_scope, with_clause
+
+BOTH = (UNIT_PARAM, MONTH_PARAM)
+FOUR_NEARBY_AGE = 80
+FOUR_NEARBY_GROUP = (
+    ("高龄", f"r.birth_date <= date(p.today, '-{FOUR_NEARBY_AGE} years')"),
+    ("失能", "r.disabled = 1"),
+    ("失独", "r.lost_only_child = 1"),
+    ("空巢", "r.empty_nest = 1"),
+    ("经济困难", "r.financial_hardship = 1"),
+)
+"""The seed's target group of four-nearby service (高龄、失能、失独、空巢和经济困难): (label, SQL over ``r``)."""
+
+
+def musts_coverage(_: Ident) -> CannedQuery:
+    # Every unit with living retirees, its month's deliveries joined through (unit_id, delivered_on):
+    # a unit that delivered nothing still shows, with zeros.
+    kinds = ",\n  ".join(f'coalesce(sum(t.kind = {lit(k.code)}), 0) AS "{k.zh}"' for k in E.MUST_KIND.values)
+    sql = with_clause() + f"""SELECT u.code AS "单位代码", u.name AS "单位", c.living AS "在世人数",
+  count(t.id) AS "送达次数",
+  {kinds},
+  count(DISTINCT t.retiree_id) AS "送达人数",
+  round(100.0 * count(DISTINCT t.retiree_id) / c.living, 1) AS "覆盖率(%)"
+FROM units u CROSS JOIN period p JOIN unit_special_counts c ON c.unit_id = u.id
+  LEFT JOIN three_musts t ON t.unit_id = u.id AND t.delivered_on BETWEEN p.m0 AND p.m1
+WHERE c.living > 0 AND {unit_in_scope('u.id')}
+GROUP BY u.code ORDER BY u.code"""
+    return CannedQuery(
+        "musts_coverage", "三必须落实情况(按单位)",
+        "所选月份各单位“文件必须送到、会议必须邀请、上级精神必须传达”的送达次数,送达了至少一项的离退休干部人数,"
+        "及其占在世离退休干部的比例;当月什么也没有送达的单位显示为0。", sql, BOTH)
+
+
+def four_nearby_gaps(ident: Ident) -> CannedQuery:
+    group = " OR ".join(f"({expr})" for _, expr in FOUR_NEARBY_GROUP)
+    reason = ""
+    if ident.role == "senior":  # which of the group's conditions (disability is personal: seniors only)
+        parts = " || ".join(f"(CASE WHEN {expr} THEN {lit(zh + ' ')} ELSE '' END)" for zh, expr in FOUR_NEARBY_GROUP)
+        reason = f', trim({parts}) AS "符合条件"'
+    sql = with_clause(month=False) + f"""SELECT u.code AS "单位代码", u.name AS "单位", {ident.retiree('r')}{reason}
+FROM units u CROSS JOIN period p CROSS JOIN retirees r
+WHERE r.unit_id = u.id AND {unit_in_scope('u.id')} AND r.deceased_on IS NULL AND r.four_nearby = 0
+  AND ({group})
+ORDER BY u.code, {ident.retiree_order('r')}"""
+    return CannedQuery(
+        "four_nearby_gaps", "未纳入“四就近”服务的重点对象",
+        f"在世离退休干部中属于“四就近”服务对象(高龄即年满{FOUR_NEARBY_AGE}周岁、失能、失独、空巢或经济困难)"
+        "而尚未纳入“四就近”服务的人员。", sql, (UNIT_PARAM,))
+
+
+def resource_orders(_: Ident) -> CannedQuery:
+    # The month's orders per unit through (unit_id, requested_on, ...), each order's provider read once.
+    sql = with_clause() + f"""SELECT u.code AS "单位代码", u.name AS "单位", count(*) AS "下单数",
+  sum(o.status = 'fulfilled') AS "已完成",
+  sum(o.status = 'fulfilled' AND o.provider_id IS NOT NULL) AS "其中由社区资源承接",
+  round(100.0 * sum(o.status = 'fulfilled' AND o.provider_id IS NOT NULL)
+        / nullif(sum(o.status = 'fulfilled'), 0), 1) AS "社区资源承接占比(%)",
+  count(DISTINCT CASE WHEN o.status = 'fulfilled' THEN o.provider_id END) AS "用到的社区资源数",
+  (SELECT count(*) FROM community_resources cr WHERE cr.unit_id = u.id) AS "本单位登记的社区资源数"
+FROM units u CROSS JOIN period p CROSS JOIN service_orders o
+WHERE o.unit_id = u.id AND {unit_in_scope('u.id')} AND o.requested_on BETWEEN p.m0 AND p.m1
+GROUP BY u.code ORDER BY u.code"""
+    return CannedQuery(
+        "resource_orders", "社区资源承接服务订单情况(按单位)",
+        "所选月份各单位的服务订单中,已完成的订单有多少由社区资源(送餐、爱心超市、邻里互助、社区商家等)承接,"
+        "用到了几家社区资源,以及本单位登记的社区资源数。", sql, BOTH)
+
+
+OUTREACH_QUERIES = (musts_coverage, four_nearby_gaps, resource_orders)
