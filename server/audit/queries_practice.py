@@ -23,7 +23,12 @@ from server.audit.sqlbits import (
 )
 
 BOTH = (UNIT_PARAM, MONTH_PARAM)
-MUST_VISIT_EVENTS = ("hospitalised", "illness", "hardship", "bereavement", "complaint")
+MUST_VISIT_EVENTS = tuple(k for k in E.EVENT_KIND.codes() if k != "birthday")
+"""Events that call for a visit to the retiree they name: every kind but a recorded birthday (birthdays of
+those turning 80 or more come from the birth date, so a recorded one would be listed twice)."""
+NOT_A_VISIT = "office_pickup"
+"""A visit mode that does not count as visiting: the family collecting the gift at the office (the seed:
+电话通知家属到办公室领取, 慰问效果大打折扣)."""
 BIRTHDAY_AGE = 80
 VISIT_DAYS = 7
 CASELOAD = 33
@@ -69,7 +74,8 @@ def must_visit_overdue(ident: Ident) -> CannedQuery:
     dom = "dom(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM dom WHERE n < 31)"
 
     def not_visited(who: str, w0: str, w1: str) -> str:
-        return f"NOT EXISTS (SELECT 1 FROM visits v WHERE v.retiree_id = {who} AND v.visited_on BETWEEN {w0} AND {w1})"
+        return (f"NOT EXISTS (SELECT 1 FROM visits v WHERE v.retiree_id = {who} AND v.visited_on BETWEEN {w0} AND {w1}"
+                f" AND v.mode IS NOT {lit(NOT_A_VISIT)})")
 
     closes = f"date(e.occurred_on, '+{VISIT_DAYS} days')"
     events = f"""SELECT u.code AS "单位代码", u.name AS "单位", {ident.retiree('r')},
@@ -93,9 +99,9 @@ WHERE r.unit_id = u.id AND {unit_in_scope('u.id')}
            + f'\nORDER BY "单位代码", "发生日期", {ident.retiree_order_columns()}, "事由"')
     return CannedQuery(
         "must_visit_overdue", "六必访逾期未访",
-        f"所选月份内的生病住院、患病、遇到困难、丧葬、反映问题事项(事后{VISIT_DAYS}日内,列在登记事项的单位下),"
-        f"以及{BIRTHDAY_AGE}岁以上老同志的寿辰(前后{VISIT_DAYS}日内),期限已过仍没有走访记录的。"
-        "寿辰是出生日期的一部分:审计员角色只显示寿辰所在月份。",
+        f"所选月份内登记到人的生病住院、患病、遇到困难、丧葬、反映问题、新领导上任、重要节日事项(事后{VISIT_DAYS}日内,"
+        f"列在登记事项的单位下),以及{BIRTHDAY_AGE}岁以上老同志的寿辰(前后{VISIT_DAYS}日内),期限已过仍没有走访记录的;"
+        "通知家属到办公室领取的不算走访。寿辰是出生日期的一部分:审计员角色只显示寿辰所在月份。",
         sql, BOTH)
 
 

@@ -154,7 +154,7 @@ def _practice(conn: apsw.Connection) -> None:
         _ins(conn, "visits", id=uid(591 + i), unit_id=RETIREES[rn - 1][1], retiree_id=R[rn], staff_id=S[sn],
              visited_on=day, occasion=occasion, kind=kind, policy_conveyed=policy,
              notes=NOTES["visit"] if i == 0 else None)
-    _ins(conn, "community_resources", id=uid(591), unit_id=DEPT, name="县城爱心超市", kind="love_supermarket")
+    _ins(conn, "community_resources", id=uid(701), unit_id=DEPT, name="县城爱心超市", kind="love_supermarket")
     for i, (rn, item, day, status, assigned, fulfilled, sat) in enumerate((
         (1, "emotional_comfort", "2026-10-01", "open", None, None, None),
         (6, "health_care", "2026-11-01", "assigned", 3, None, None),
@@ -167,7 +167,7 @@ def _practice(conn: apsw.Connection) -> None:
         _ins(conn, "service_orders", id=uid(571 + i), unit_id=RETIREES[rn - 1][1], retiree_id=R[rn], item=item,
              requested_on=day, status=status, assigned_to=S[assigned] if assigned else None,
              fulfilled_on=fulfilled, satisfaction=sat, notes=NOTES["order"] if i == 0 else None,
-             provider_id=uid(591) if i == 5 else None)
+             provider_id=uid(701) if i == 5 else None)
     for i, (unit, name, haves) in enumerate((
         (TOWN_A, "金钟镇老年活动中心", (1, 1, 1, 1, 1)), (TOWN_B, "娜姑镇老干部活动室", (1, 1, 0, 1, 0)),
         (DEPT, "财政局活动室", (0, 1, 1, 1, 1)),

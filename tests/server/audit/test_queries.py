@@ -72,6 +72,9 @@ def test_must_visit_overdue(app: AuditApp, fx: Fixture) -> None:
     assert got == [
         {"单位代码": A_CODE, "单位": "金钟镇", **who(8, "孙**", "90+"), "事由": "患病", "发生日期": "2026-11-01",
          "应访截止": "2026-11-08", "逾期天数": 12},
+        # a new leader took office (recorded against R2) on 11-03; R2's visit came on 11-12, too late
+        {"单位代码": A_CODE, "单位": "金钟镇", **who(2, "李**", "80-84"), "事由": "新领导上任", "发生日期": "2026-11-03",
+         "应访截止": "2026-11-10", "逾期天数": 10},
         {"单位代码": A_CODE, "单位": "金钟镇", **who(5, "刘**", "75-79"), "事由": "丧葬", "发生日期": "2026-11-08",
          "应访截止": "2026-11-15", "逾期天数": 5},
         # a birthday is part of the birth date (personal): the auditor sees its month only
@@ -84,7 +87,7 @@ def test_must_visit_overdue(app: AuditApp, fx: Fixture) -> None:
     # October: R7's hardship on 10-20 was never visited (24 days past 10-27); no one turned 80+ in October
     october = rows(app, fx, "auditor", "must_visit_overdue", month="2026-10")
     assert [(r["编号"], r["事由"], r["逾期天数"]) for r in october] == [(R[7], "遇到困难", 24)]
-    assert [r["姓名"] for r in rows(app, fx, "senior", "must_visit_overdue")] == ["孙玉梅", "刘福生", "陈桂兰"]
+    assert [r["姓名"] for r in rows(app, fx, "senior", "must_visit_overdue")] == ["孙玉梅", "李秀英", "刘福生", "陈桂兰"]
 
 
 def test_must_visit_event_stays_with_the_unit_that_recorded_it(fx: Fixture, tmp_path: Path, clock: Clock) -> None:
@@ -101,9 +104,32 @@ def test_must_visit_event_stays_with_the_unit_that_recorded_it(fx: Fixture, tmp_
         town_a = [r["编号"] for r in rows(audit, fx, "senior", "must_visit_overdue", unit=A_CODE)]
     finally:
         audit.close()
-    assert every == [(A_CODE, R[8], "患病"), (A_CODE, R[5], "丧葬"), (B_CODE, R[6], "80岁以上寿辰")]
+    assert every == [(A_CODE, R[8], "患病"), (A_CODE, R[2], "新领导上任"), (A_CODE, R[5], "丧葬"),
+                     (B_CODE, R[6], "80岁以上寿辰")]
     assert town_b == [R[6]]
-    assert town_a == [R[8], R[5]]
+    assert town_a == [R[8], R[2], R[5]]
+
+
+def test_must_visit_office_pickup_is_not_a_visit(fx: Fixture, tmp_path: Path, clock: Clock) -> None:
+    # R5's bereavement (11-08) gets a "visit" on 11-10 that was the family collecting the gift at the office:
+    # still overdue. A home visit the next day ends it.
+    def overdue() -> list[str]:
+        audit = make_app(fx, tmp_path / f"audit{len(seen)}", clock)
+        try:
+            return [r["编号"] for r in rows(audit, fx, "auditor", "must_visit_overdue", unit=A_CODE)]
+        finally:
+            audit.close()
+
+    seen: list[list[str]] = []
+    for n, (day, mode) in enumerate((("2026-11-10", "office_pickup"), ("2026-11-11", "home"))):
+        conn = open_writer(fx.db)
+        with ledgered(conn, kind="import", actor="test", now=NOW):
+            conn.execute("INSERT INTO visits (id, unit_id, retiree_id, staff_id, visited_on, occasion, kind, mode)"
+                         " VALUES (?, ?, ?, ?, ?, 'bereavement', 'material', ?)",
+                         (uid(711 + n), ORG.town_a, R[5], S[2], day, mode))
+        conn.close()
+        seen.append(overdue())
+    assert seen == [[R[8], R[2], R[5]], [R[8], R[2]]]
 
 
 def test_absent_members(app: AuditApp, fx: Fixture) -> None:
