@@ -242,7 +242,8 @@ def targeting_gaps(ident: Ident) -> CannedQuery:
                   " || (CASE WHEN r.health_status = 'bedridden' THEN '长期卧床 ' ELSE '' END)"
                   " || (CASE WHEN r.hospitalised = 1 THEN '正在住院 ' ELSE '' END)"
                   " || (CASE WHEN r.health_status = 'serious' THEN '重症 ' ELSE '' END)"
-                  " || (CASE WHEN r.residence_type = 'hospital' THEN '长期住院' ELSE '' END)) AS \"原因\"")
+                  " || (CASE WHEN r.residence_type = 'hospital' THEN '长期住院 ' ELSE '' END)"
+                  " || (CASE WHEN r.can_attend = 0 THEN '不能参加集中活动' ELSE '' END)) AS \"原因\"")
     base = ("FROM units u CROSS JOIN period p CROSS JOIN retirees r\n"
             f"WHERE r.unit_id = u.id AND {unit_in_scope('u.id')} AND r.deceased_on IS NULL")
 
@@ -259,10 +260,15 @@ UNION ALL
 {head('医疗保健')}
 {base} AND (r.hospitalised = 1 OR r.health_status = 'serious' OR r.residence_type = 'hospital')
   AND NOT EXISTS ({order.format(item="'health_care'")})
+UNION ALL
+{head('上门照顾')}
+{base} AND r.can_attend = 0
+  AND NOT EXISTS ({order.format(item="'home_care'")})
 ) ORDER BY "单位代码", "缺口", "编号\""""
     return CannedQuery(
-        "targeting_gaps", "精准服务缺口(精神慰藉、医疗保健)",
-        "丧偶或长期卧床、90天内没有精神慰藉订单也没有精神慰问走访的;正在住院、重症或长期住院、90天内没有医疗保健订单的。",
+        "targeting_gaps", "精准服务缺口(精神慰藉、医疗保健、上门照顾)",
+        "丧偶或长期卧床、90天内没有精神慰藉订单也没有精神慰问走访的;正在住院、重症或长期住院、90天内没有医疗保健订单的;"
+        "不能参加集中活动、90天内没有上门生活照顾订单的。",
         sql, (UNIT_PARAM,))
 
 

@@ -113,7 +113,7 @@ def _people(conn: apsw.Connection) -> None:
              phone=phone, address=addr, category="general" if n != 8 else "lixiu", marital_status=marital,
              health_status=health, hospitalised=hosp, disabled=disabled, living_alone=alone, lost_only_child=lost,
              empty_nest=empty, financial_hardship=hardship, residence_type=residence, deceased_on=deceased,
-             four_nearby=int(n == 5), **extra)
+             four_nearby=int(n == 5), can_attend=int(n != 7), **extra)
     for i, (name, relation, phone, addr, rn) in enumerate(FAMILY):
         _ins(conn, "family_contacts", id=uid(621 + i), unit_id=RETIREES[rn - 1][1], retiree_id=R[rn], name=name,
              relation=relation, phone=phone, address=addr, emergency=1)

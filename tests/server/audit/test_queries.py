@@ -219,13 +219,17 @@ def test_menu_fulfilment(app: AuditApp, fx: Fixture) -> None:
 def test_targeting_gaps(app: AuditApp, fx: Fixture) -> None:
     # R1 widowed but has an emotional-comfort order from 10-01; R6 widowed+bedridden, only material visits;
     # R3 seriously ill with no health-care order; R6's and R8's health care is covered; R4 has died.
+    # R7 cannot attend group activities and has no home-care order.
     got = rows(app, fx, "auditor", "targeting_gaps")
-    assert got == [
+    expected = [
         {"单位代码": B_CODE, "单位": "娜姑镇", **who(3, "张**", "85-89"), "缺口": "医疗保健"},
         {"单位代码": B_CODE, "单位": "娜姑镇", **who(6, "陈**", "80-84"), "缺口": "精神慰藉"},
+        {"单位代码": D_CODE, "单位": "县财政局", **who(7, "欧**", "70-74"), "缺口": "上门照顾"},
     ]
-    assert [(r["姓名"], r["原因"]) for r in rows(app, fx, "senior", "targeting_gaps")] == [
-        ("张德明", "重症"), ("陈桂兰", "丧偶 长期卧床 正在住院")]
+    assert got == sorted(expected, key=lambda r: str(r["单位代码"]))
+    senior = {(r["姓名"], r["缺口"]): r["原因"] for r in rows(app, fx, "senior", "targeting_gaps")}
+    assert senior == {("张德明", "医疗保健"): "重症", ("陈桂兰", "精神慰藉"): "丧偶 长期卧床 正在住院",
+                      ("欧阳明", "上门照顾"): "不能参加集中活动"}
 
 
 def test_caseload(app: AuditApp, fx: Fixture) -> None:
