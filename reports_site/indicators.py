@@ -2,9 +2,11 @@
 
 Rows are counted where they belong (:func:`direct_values`), then summed up the unit tree
 (:func:`rollup`), so a parent's numbers are exactly the sum of its sub-units' and its own ("本级").
-Retiree-centred measures (who is alive, contacted, covered) use the retiree's unit; counts of records
-(visits, deliveries, orders) use the record's own unit. Only aggregates leave SQL, except the days
-from order to fulfilment, kept per unit until the medians are taken.
+Retiree-centred measures (who is alive, contacted, covered, in the four-nearby service) use the
+retiree's unit; counts of records (visits, deliveries, helps, orders, meetings and their attendance)
+use the record's own unit; a staff member's contacts and visits of the month count at the staff
+member's unit. Only aggregates leave SQL, except the days from order to fulfilment, kept per unit
+until the medians are taken.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from reports_site.definitions import AGE_BANDS, EVENT_OCCASION, LISTS, MUST_VISITS, TARGETS
+from reports_site.definitions import AGE_BANDS, EVENT_OCCASION, LISTS, MUST_VISITS, NEARBY_LISTS, TARGETS
 from reports_site.period import Period
 from reports_site.units import SELF, UnitTree
 from schema.enums import MUST_KIND
@@ -28,6 +30,7 @@ _LIST_SQL = {
     "aged80": "age >= 80", "disabled": "r.disabled = 1", "lost_only_child": "r.lost_only_child = 1",
     "empty_nest": "r.empty_nest = 1", "hardship": "r.financial_hardship = 1",
 }
+_NEARBY = "(" + " OR ".join(_LIST_SQL[k] for k in NEARBY_LISTS) + ")"
 _OCCASION_OF = "CASE e.kind " + " ".join(f"WHEN '{k}' THEN '{o}'" for k, o in EVENT_OCCASION) + " END"
 _IN_7_DAYS = "v.visited_on BETWEEN e.occurred_on AND date(e.occurred_on, '+7 days')"
 
@@ -82,7 +85,7 @@ def median(xs: Iterable[int]) -> float | None:
 
 
 def _params(period: Period) -> dict[str, str]:
-    return {"end": period.end.isoformat(), "ystart": period.year_start.isoformat(),
+    return {"end": period.end.isoformat(), "mstart": period.start.isoformat(), "ystart": period.year_start.isoformat(),
             "rstart": period.recent_start.isoformat(), "lastev": period.last_event_day.isoformat()}
 
 
@@ -113,12 +116,15 @@ class _Direct:
 def _roster(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) -> None:
     band = "CASE WHEN age < 60 THEN 'lt60' WHEN age >= 90 THEN '90' ELSE CAST(age / 5 * 5 AS TEXT) END"
     lists = ", ".join(f"SUM({_LIST_SQL[k]})" for k, _, _ in LISTS)
-    sql = (f"SELECT unit_id, category, {band}, COUNT(*), {lists} FROM "
+    sql = (f"SELECT unit_id, category, {band}, COUNT(*), SUM({_NEARBY}), SUM({_NEARBY} AND r.four_nearby = 1),"
+           f" {lists} FROM "
            f"(SELECT r.*, {_AGE} AS age FROM retirees r WHERE {_ALIVE}) AS r GROUP BY 1, 2, 3")
     known = {k for k, _ in AGE_BANDS}
-    for unit_id, category, b, n, *flags in conn.execute(sql, p):
+    for unit_id, category, b, n, target, enrolled, *flags in conn.execute(sql, p):
         v = out[unit_id]
         v.count("retirees", n)
+        v.count("nearby_target", target or 0)
+        v.count("nearby_enrolled", enrolled or 0)
         v.count(f"cat:{category}", n)
         v.count(f"age:{b if b in known else 'lt60'}", n)
         for (k, _, _), f in zip(LISTS, flags, strict=True):
@@ -205,10 +211,12 @@ def _musts_and_orders(conn: sqlite3.Connection, p: dict[str, str], out: _Direct)
     for (unit_id, kind), n in sorted(reached.items()):  # retirees of units with nobody alive: impossible
         out[unit_id].ratio(f"musts_cov:{kind}", n, 0)
     done = "status != 'cancelled' AND fulfilled_on IS NOT NULL AND fulfilled_on <= :end"
-    for unit_id, item, n, cancelled, fulfilled in conn.execute(
-            f"SELECT unit_id, item, COUNT(*), SUM(status = 'cancelled'), SUM({done}) FROM service_orders"
+    for unit_id, item, n, cancelled, fulfilled, provided in conn.execute(
+            f"SELECT unit_id, item, COUNT(*), SUM(status = 'cancelled'), SUM({done}),"
+            f" SUM({done} AND provider_id IS NOT NULL) FROM service_orders"
             " WHERE requested_on BETWEEN :ystart AND :end GROUP BY 1, 2", p):
         v = out[unit_id]
+        v.ratio("provider_share", provided or 0, fulfilled or 0)
         v.count("orders", n)
         v.count(f"orders:{item}", n)
         for key in (f"fulfil:{item}", "fulfil"):
@@ -221,15 +229,48 @@ def _musts_and_orders(conn: sqlite3.Connection, p: dict[str, str], out: _Direct)
         v.samples.setdefault("days", []).append(int(days))
 
 
-def _resources(conn: sqlite3.Connection, out: _Direct) -> None:
-    for unit_id, n in conn.execute("SELECT unit_id, COUNT(*) FROM staff WHERE active = 1"
-                                   " AND role IN ('full_time', 'part_time') GROUP BY 1"):
+def _resources(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) -> None:
+    """Staff (with their contacts and visits in the report month), venues, community resources."""
+    active = "s.active = 1 AND s.role IN ('full_time', 'part_time')"
+    for unit_id, n in conn.execute(f"SELECT s.unit_id, COUNT(*) FROM staff s WHERE {active} GROUP BY 1"):
         out[unit_id].count("staff", n)
+    for table, day, key in (("contacts", "contacted_on", "contacts_per_staff"), ("visits", "visited_on",
+                                                                                 "visits_per_staff")):
+        for unit_id, n in conn.execute(f"SELECT s.unit_id, COUNT(*) FROM {table} x JOIN staff s ON s.id = x.staff_id"
+                                       f" WHERE x.{day} BETWEEN :mstart AND :end AND {active} GROUP BY 1", p):
+            out[unit_id].ratio(key, n, 0)
+    for unit_id, n in conn.execute("SELECT unit_id, COUNT(*) FROM community_resources WHERE active = 1 GROUP BY 1"):
+        out[unit_id].count("resources", n)
     five = " AND ".join(f"{c} = 1" for c in ("has_site", "has_facilities", "has_books", "has_rules_board",
                                                "has_archive"))
     for unit_id, n, ok in conn.execute(f"SELECT unit_id, COUNT(*), SUM({five}) FROM venues GROUP BY 1"):
         out[unit_id].count("venues", n)
         out[unit_id].count("venues_five", ok or 0)
+
+
+def _helps_and_party(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) -> None:
+    """Three helps raised in the 12 months (and resolved by the month's end); branches; meetings held in
+    the 12 months by kind, with their attendance records."""
+    resolved = "status = 'resolved' AND resolved_on IS NOT NULL AND resolved_on <= :end"
+    for unit_id, kind, n, done in conn.execute(
+            f"SELECT unit_id, kind, COUNT(*), SUM({resolved}) FROM three_helps"
+            " WHERE raised_on BETWEEN :ystart AND :end GROUP BY 1, 2", p):
+        v = out[unit_id]
+        v.count("helps", n)
+        v.count(f"helps:{kind}", n)
+        v.count("helps_resolved", done or 0)
+    for unit_id, n, special in conn.execute(
+            "SELECT unit_id, COUNT(*), SUM(kind = 'special') FROM party_branches GROUP BY 1"):
+        out[unit_id].count("branches", n)
+        out[unit_id].count("branches_special", special or 0)
+    for unit_id, kind, n, rows, present in conn.execute(
+            "SELECT m.unit_id, m.kind, COUNT(DISTINCT m.id), COUNT(a.id), SUM(a.status = 'present')"
+            " FROM party_meetings m LEFT JOIN meeting_attendance a ON a.meeting_id = m.id"
+            " WHERE m.held_on BETWEEN :ystart AND :end GROUP BY 1, 2", p):
+        v = out[unit_id]
+        v.count("meetings", n)
+        v.count(f"meetings:{kind}", n)
+        v.ratio("attendance", present or 0, rows or 0)
 
 
 def direct_values(conn: sqlite3.Connection, period: Period) -> dict[str, Values]:
@@ -240,11 +281,16 @@ def direct_values(conn: sqlite3.Connection, period: Period) -> dict[str, Values]
     _contacts(conn, period, p, out)
     _visits(conn, period, p, out)
     _musts_and_orders(conn, p, out)
-    _resources(conn, out)
+    _resources(conn, p, out)
+    _helps_and_party(conn, p, out)
     for v in out.by_unit.values():
         v.ratio("member_share", v.get("members"), v.get("retirees"))
         v.ratio("caseload", v.get("retirees"), v.get("staff"))
         v.ratio("five_haves", v.get("venues_five"), v.get("venues"))
+        v.ratio("helps_resolved_share", v.get("helps_resolved"), v.get("helps"))
+        v.ratio("nearby_share", v.get("nearby_enrolled"), v.get("nearby_target"))
+        for key in ("contacts_per_staff", "visits_per_staff"):
+            v.ratio(key, 0, v.get("staff"))
     return out.by_unit
 
 

@@ -21,6 +21,7 @@ from reports_site.definitions import (
     CASELOAD_STANDARD,
     LISTS,
     MUST_VISITS,
+    NEARBY_WHO,
     TARGETS,
     TRENDS,
 )
@@ -31,7 +32,7 @@ from reports_site.indicators import Values
 from reports_site.methodology import LedgerHead, methodology_page
 from reports_site.period import Period, month_zh
 from reports_site.units import UnitTree
-from schema.enums import CATEGORY, MENU_ITEM, MUST_KIND, VISIT_OCCASION
+from schema.enums import CATEGORY, HELP_KIND, MEETING_KIND, MENU_ITEM, MUST_KIND, VISIT_OCCASION
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "*": "&#42;", "_": "&#95;", "[": "&#91;",
                           "]": "&#93;", "`": "&#96;", "|": "&#124;", "\\": "&#92;", "{": "&#123;",
@@ -132,7 +133,8 @@ def _overview(p: _Page) -> None:
     rows = [["离退休干部人数", n.count("retirees")], ["党员人数", n.count("members")],
             ["党员占比", n.rate("member_share")], [f"每月联系覆盖率({p.d.period.zh})", n.rate("contact")],
             ["六必访及时率(合计)", n.rate("timely")], ["精神慰问占比", n.rate("spiritual_share")],
-            ["订单完成率(合计)", n.rate("fulfil")],
+            ["“三帮助”解决率", n.rate("helps_resolved_share")], ["组织生活出席率", n.rate("attendance")],
+            ["“四就近”纳入率", n.rate("nearby_share")], ["订单完成率(合计)", n.rate("fulfil")],
             [f"人均服务离退休干部数(参考标准{CASELOAD_STANDARD})", n.rate("caseload")],
             ["“五有”达标率", n.rate("five_haves")]]
     p.add(*table(["指标", "数值"], rows))
@@ -150,6 +152,10 @@ def _people(p: _Page) -> None:
     p.h2("重点人群名单")
     p.add("各名单可以重叠(一人可同时在多个名单中),不相加。", "")
     p.add(*table(["名单", "人数"], [[zh, n.count(f"list:{k}")] for k, zh, _ in LISTS]))
+    p.h2("四就近服务")
+    p.add(f"服务对象为{NEARBY_WHO}的离退休干部(一人只计一次)。", "")
+    p.add(*table(["服务对象人数", "已纳入人数", "纳入率"],
+                 [[n.count("nearby_target"), n.count("nearby_enrolled"), n.rate("nearby_share")]]))
 
 
 def _trends(p: _Page) -> None:
@@ -181,6 +187,16 @@ def _party(p: _Page) -> None:
     p.h2("三必须")
     rows = [[v.zh, n.count(f"musts:{v.code}"), n.rate(f"musts_cov:{v.code}")] for v in MUST_KIND.values]
     p.add(*table(["事项", "送达人次", "覆盖率"], [*rows, ["合计", n.count("musts"), NONE]]))
+    p.h2("三帮助")
+    # by kind for the whole site only (see definitions.TOP_ONLY)
+    rows = [[f"{v.zh}(提出)", n.count(f"helps:{v.code}")] for v in HELP_KIND.values] if p.root else []
+    p.add(*table(["指标", "数值"], [*rows, ["提出合计", n.count("helps")], ["已解决", n.count("helps_resolved")],
+                                   ["解决率", n.rate("helps_resolved_share")]]))
+    p.h2("党组织生活")
+    p.add(*table(["指标", "数值"], [["党支部数", n.count("branches")], ["其中特设党支部数", n.count("branches_special")],
+                                   ["党员人数", n.count("members")], ["组织生活出席率", n.rate("attendance")]]))
+    rows = [[v.zh, n.count(f"meetings:{v.code}")] for v in MEETING_KIND.values]
+    p.add(*table(["组织生活类型", "次数"], [*rows, ["合计", n.count("meetings")]]))
     p.h2("送学上门")
     p.add(*table(["指标", "数值"], [["需送学上门党员数", n.count("home_need")],
                                    ["送学上门覆盖率(近90天)", n.rate("home_study")]]))
@@ -193,6 +209,9 @@ def _services(p: _Page) -> None:
             for v in MENU_ITEM.values]
     p.add(*table(["服务项目", "订单数", "完成率", "完成天数中位数"],
                  [*rows, ["合计", n.count("orders"), n.rate("fulfil"), n.rate("days")]]))
+    p.h2("社会服务资源")
+    rows = [["社会服务资源数", n.count("resources")]] if p.root else []  # whole site only (definitions.TOP_ONLY)
+    p.add(*table(["指标", "数值"], [*rows, ["社会资源承接订单占比", n.rate("provider_share")]]))
     p.h2("精准服务对象")
     rows = [[f"{who}:{MENU_ITEM.label(item)}", n.rate(f"target:{k}")] for k, who, item, _ in TARGETS]
     p.add(*table(["服务对象与项目", "近90天获得服务的比例"], rows))
@@ -201,8 +220,11 @@ def _services(p: _Page) -> None:
 def _capacity(p: _Page) -> None:
     n = p.n
     p.h2("工作力量")
+    month = p.d.period.zh
     p.add(*table(["指标", "数值"], [["工作人员数", n.count("staff")], ["人均服务离退休干部数", n.rate("caseload")],
-                                   ["参考标准(人均服务)", str(CASELOAD_STANDARD)]]))
+                                   ["参考标准(人均服务)", str(CASELOAD_STANDARD)],
+                                   [f"人均联系次数({month})", n.rate("contacts_per_staff")],
+                                   [f"人均走访次数({month})", n.rate("visits_per_staff")]]))
     p.h2("活动阵地")
     p.add(*table(["活动阵地数", "达到“五有”的阵地数", "“五有”达标率"],
                  [[n.count("venues"), n.count("venues_five"), n.rate("five_haves")]]))

@@ -4,6 +4,10 @@
                 ├─ 娜姑镇 (town_b): 12 retirees, all general, all contacted in October
                 ├─ 县财政局 (dept): 5 county-level retirees, never contacted
                 └─ one general retiree attached to the county itself ("本级")
+金钟镇 also has the newer domain items worked out in tests/reports_site/test_domain_items.py: 12 three
+helps (10 resolved by October), two branches (one special) and 10 meetings with 25 attendance rows
+(22 present), 12 four-nearby targets (11 enrolled), 4 of 11 fulfilled orders by a community resource,
+and 14 October contacts and 1 October visit by its 2 active staff.
 Report month 2026-10: 12-month window 2025-11-01..2026-10-31, 90-day window 2026-08-03..2026-10-31,
 events count up to 2026-10-24.
 """
@@ -26,6 +30,10 @@ AS_OF = "2026-10"
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ORG = Org()
 BRANCH = uid(900)
+SPECIAL_BRANCH = uid(901)
+COUNTY_BRANCH = uid(902)
+RESOURCE = uid(950)
+S_FULL, S_PART, S_GONE, S_SUPERVISOR, S_B = (uid(700 + k) for k in range(5))
 
 
 def R(n: int) -> str:
@@ -69,17 +77,22 @@ def make_known_db(tmp_path: Path) -> Path:
     a, b, d, county = ORG.town_a, ORG.town_b, ORG.dept, ORG.county
     with writer(path) as conn, ledgered(conn, kind="import", actor="test", now=NOW):
         # -- roster ---------------------------------------------------------------------------------
-        retiree(conn, 1, a, "lixiu", "1931-01-01", marital_status="widowed", health_status="bedridden", can_attend=0)
-        retiree(conn, 2, a, "lixiu", "1936-10-31", can_attend=0)          # turns 90 on the as-of day
-        retiree(conn, 3, a, "county_level", "1936-11-01", health_status="serious", can_attend=0)  # still 89
-        for n in (4, 5):
-            retiree(conn, n, a, "county_level", "1956-05-05", can_attend=1)
+        # four-nearby targets: 1-3 (80+), 4 (lost only child), 11-18 (empty nest); enrolled: 1-4, 11-17
+        # (and 20 and the late 21, who are not counted: no target, and dead)
+        retiree(conn, 1, a, "lixiu", "1931-01-01", marital_status="widowed", health_status="bedridden", can_attend=0,
+                four_nearby=1)
+        retiree(conn, 2, a, "lixiu", "1936-10-31", can_attend=0, four_nearby=1)          # turns 90 on the as-of day
+        retiree(conn, 3, a, "county_level", "1936-11-01", health_status="serious", can_attend=0,
+                four_nearby=1)  # still 89
+        retiree(conn, 4, a, "county_level", "1956-05-05", can_attend=1, lost_only_child=1, four_nearby=1)
+        retiree(conn, 5, a, "county_level", "1956-05-05", can_attend=1)
         for n in range(6, 11):
             retiree(conn, n, a, "section_level", "1956-05-05", can_attend=1,
                     **({"marital_status": "widowed", "living_alone": 1} if n == 6 else {}))
         for n in range(11, 21):
-            retiree(conn, n, a, "general", "1956-05-05", can_attend=1)
-        retiree(conn, 21, a, "general", "1950-01-01", deceased_on="2026-09-15")
+            retiree(conn, n, a, "general", "1956-05-05", can_attend=1, empty_nest=int(n <= 18),
+                    four_nearby=int(n <= 17 or n == 20))
+        retiree(conn, 21, a, "general", "1950-01-01", deceased_on="2026-09-15", empty_nest=1, four_nearby=1)
         for n in range(31, 43):
             retiree(conn, n, b, "general", "1961-01-01", can_attend=1)
         for n in range(51, 56):
@@ -87,17 +100,57 @@ def make_known_db(tmp_path: Path) -> Path:
         retiree(conn, 61, county, "general", "1964-01-01", can_attend=1)
         # -- party -------------------------------------------------------------------------------------
         insert(conn, "party_branches", id=BRANCH, unit_id=a, name="金钟镇离退休干部党支部", kind="regular")
+        insert(conn, "party_branches", id=SPECIAL_BRANCH, unit_id=a, name="金钟镇老年大学特设党支部", kind="special",
+               special_basis="venue")
+        insert(conn, "party_branches", id=COUNTY_BRANCH, unit_id=county, name="县直离退休干部党支部", kind="regular")
         for n in range(1, 11):
             insert(conn, "party_members", id=uid(2000 + n), unit_id=a, retiree_id=R(n), branch_id=BRANCH)
         insert(conn, "home_study", id=ids(), unit_id=a, member_id=uid(2001), delivered_on="2026-10-05", form="in_person")
         insert(conn, "home_study", id=ids(), unit_id=a, member_id=uid(2002), delivered_on="2026-06-01", form="materials")
+        # meetings in the 12 months: 4 lectures, 3 assemblies, 2 committees, 1 group (10); attendance
+        # 8/10, 9/10 and 5/5 present at the first three; the lecture of October 2025 (0/10) and the theme
+        # study of November 2026 fall outside
+        meetings = [("lecture", f"2026-0{m}-15") for m in (2, 4, 6, 8)]
+        meetings += [("member_assembly", f"2026-0{m}-20") for m in (3, 6, 9)]
+        meetings += [("committee", "2026-05-10"), ("committee", "2026-10-10"), ("group", "2026-07-07")]
+        meetings += [("lecture", "2025-10-20"), ("theme_study", "2026-11-02")]
+        present = {0: 8, 1: 9, 2: 5, 10: 0}
+        invited = {0: 10, 1: 10, 2: 5, 10: 10}
+        for i, (kind, day) in enumerate(meetings):
+            meeting = ids()
+            insert(conn, "party_meetings", id=meeting, unit_id=a, branch_id=BRANCH, kind=kind, held_on=day,
+                   topic="学习")
+            for k in range(invited.get(i, 0)):
+                insert(conn, "meeting_attendance", id=ids(), unit_id=a, meeting_id=meeting,
+                       member_id=uid(2001 + k), status="present" if k < present[i] else "absent_ill")
+        # three helps: 12 raised in the 12 months (5 interests, 4 hardship, 3 worries), 10 resolved by
+        # the end of October (one resolved in November, one referred); 2 open in 娜姑镇; 2 outside
+        helps = [("interests", "2026-01-05", "resolved", "2026-01-20")] * 5
+        helps += [("hardship", "2026-03-05", "resolved", "2026-03-25")] * 3 + [("hardship", "2026-04-01", "referred", None)]
+        helps += [("worries", "2026-05-05", "resolved", "2026-05-09")] * 2 + [("worries", "2026-10-25", "resolved",
+                                                                                "2026-11-05")]
+        helps += [("interests", "2025-10-01", "resolved", "2025-10-10"), ("worries", "2026-11-03", "open", None)]
+        for k, (kind, raised, status, resolved) in enumerate(helps):
+            insert(conn, "three_helps", id=ids(), unit_id=a, retiree_id=R(1 + k % 20), kind=kind, raised_on=raised,
+                   status=status, resolved_on=resolved, details=f"测试帮助详情{k:02d}")
+        for n in (31, 32):
+            insert(conn, "three_helps", id=ids(), unit_id=b, retiree_id=R(n), kind="worries", raised_on="2026-09-01",
+                   status="open")
+        # -- staff: 2 active full/part-time in 金钟镇 (one who left, a supervisor), 1 in 娜姑镇 ----------------
+        for sid, unit_id, role, active in ((S_FULL, a, "full_time", 1), (S_PART, a, "part_time", 1),
+                                           (S_GONE, a, "full_time", 0), (S_SUPERVISOR, a, "supervisor", 1),
+                                           (S_B, b, "full_time", 1)):
+            insert(conn, "staff", id=sid, unit_id=unit_id, name=f"工作人员{sid[-3:]}", phone=f"1380000{sid[-4:]}",
+                   role=role, active=active)
         # -- contacts: October 16 of 20 reached in 金钟镇, 12 of 12 in 娜姑镇; September everyone ------
+        # (the October ones made by the full-timer (1-10), the part-timer (11-14) and one who left (15-17))
         for n in range(1, 18):
             insert(conn, "contacts", id=ids(), unit_id=a, retiree_id=R(n), contacted_on="2026-10-08",
-                   channel="phone", with_whom="self", reached=0 if n == 17 else 1)
+                   channel="phone", with_whom="self", reached=0 if n == 17 else 1,
+                   staff_id=S_FULL if n <= 10 else S_PART if n <= 14 else S_GONE)
         for n in range(1, 22):
             insert(conn, "contacts", id=ids(), unit_id=a, retiree_id=R(n), contacted_on="2026-09-08",
-                   channel="phone", with_whom="family", reached=1)
+                   channel="phone", with_whom="family", reached=1, staff_id=S_FULL)
         for n in range(31, 43):
             insert(conn, "contacts", id=ids(), unit_id=b, retiree_id=R(n), contacted_on="2026-10-20",
                    channel="in_person", with_whom="self", reached=1)
@@ -119,7 +172,7 @@ def make_known_db(tmp_path: Path) -> Path:
         visits += [(2, "2025-10-15", "routine", "spiritual", "home", 1, None)]  # before the window
         for r, day, occasion, kind, mode, policy, event in visits:
             insert(conn, "visits", id=ids(), unit_id=a, retiree_id=R(r), event_id=event, visited_on=day,
-                   occasion=occasion, kind=kind, mode=mode, policy_conveyed=policy)
+                   occasion=occasion, kind=kind, mode=mode, policy_conveyed=policy, staff_id=S_FULL)
         # -- three musts -------------------------------------------------------------------------------
         for n in range(1, 13):
             insert(conn, "three_musts", id=ids(), unit_id=a, retiree_id=R(n), kind="document", item="文件",
@@ -127,21 +180,22 @@ def make_known_db(tmp_path: Path) -> Path:
         for day in ("2026-04-04", "2026-05-05"):
             insert(conn, "three_musts", id=ids(), unit_id=a, retiree_id=R(1), kind="meeting", item="会议",
                    delivered_on=day, method="phone")
-        # -- service orders: 12 health care (10 done in 1..10 days, 1 cancelled, 1 open), 1 comfort ----
+        # -- service orders: 12 health care (10 done in 1..10 days, 4 of them by the clinic, 1 cancelled,
+        # 1 open), 1 comfort -------------------------------------------------------------------------------
+        insert(conn, "community_resources", id=RESOURCE, unit_id=a, name="金钟镇卫生院", kind="medical", active=1)
+        insert(conn, "community_resources", id=ids(), unit_id=a, name="金钟镇爱心超市", kind="love_supermarket",
+               active=0)
         for k in range(1, 11):
             insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(3), item="health_care",
-                   requested_on="2026-06-01", status="fulfilled", fulfilled_on=f"2026-06-{1 + k:02d}")
+                   requested_on="2026-06-01", status="fulfilled", fulfilled_on=f"2026-06-{1 + k:02d}",
+                   provider_id=RESOURCE if k <= 4 else None)
         insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(3), item="health_care",
                requested_on="2026-06-01", status="cancelled")
         insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(3), item="health_care",
                requested_on="2026-10-30", status="open")
         insert(conn, "service_orders", id=ids(), unit_id=a, retiree_id=R(1), item="emotional_comfort",
                requested_on="2026-10-01", status="fulfilled", fulfilled_on="2026-10-10")
-        # -- staff and venues --------------------------------------------------------------------------
-        for role, active in (("full_time", 1), ("part_time", 1), ("full_time", 0), ("supervisor", 1)):
-            insert(conn, "staff", id=ids(), unit_id=a, name=f"工作人员{ids.n}", phone=f"1380000{ids.n}",
-                   role=role, active=active)
-        insert(conn, "staff", id=ids(), unit_id=b, name="娜姑工作人员", role="full_time", active=1)
+        # -- venues ------------------------------------------------------------------------------------
         five = {f"has_{k}": 1 for k in ("site", "facilities", "books", "rules_board", "archive")}
         insert(conn, "venues", id=ids(), unit_id=a, name="金钟镇老干部活动室", **five)
         insert(conn, "venues", id=ids(), unit_id=a, name="金钟镇阅览室", **{**five, "has_archive": 0})

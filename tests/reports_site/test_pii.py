@@ -82,6 +82,7 @@ def test_known_database_leaves_no_personal_data(known_site: Built) -> None:
     finally:
         conn.close()
     assert "测试人员01" in values and "13900000001" in values and "会泽县测试路1号" in values
+    assert "测试帮助详情01" in values  # three helps' details (the help counts are published)
     assert hits(known_site.site, values) == []
 
 
