@@ -111,8 +111,10 @@ COUNTS: tuple[CountDef, ...] = (
              "按记录的责任单位统计"),
     *(CountDef(f"meetings:{v.code}", v.zh, f"组织生活次数中类型为“{v.zh}”的次数") for v in MEETING_KIND.values),
     CountDef("nearby_target", "“四就近”服务对象人数",
-             f"{ALIVE}中属于{NEARBY_WHO}任一名单的人数(一人在多个名单中只计一次)"),
-    CountDef("nearby_enrolled", "已纳入“四就近”服务人数", "“四就近”服务对象中已纳入“四就近”服务的人数"),
+             f"{ALIVE}中属于{NEARBY_WHO}任一名单的人数(一人在多个名单中只计一次;只在全站概览发布,"
+             "且其中任一名单人数隐藏时不发布)"),
+    CountDef("nearby_enrolled", "已纳入“四就近”服务人数",
+             "“四就近”服务对象中已纳入“四就近”服务的人数(只在全站概览发布,同上)"),
     CountDef("staff", "工作人员数", STAFF_DEF + "人数(不含老干部局督导)"),
     CountDef("venues", "活动阵地数", "登记的活动阵地个数"),
     CountDef("venues_five", "达到“五有”的阵地数", "有活动场所、有配套设施、有书报、有制度栏、有工作档案五项俱全的阵地个数"),
@@ -120,11 +122,15 @@ COUNTS: tuple[CountDef, ...] = (
 )
 COUNT_BY_NAME = {c.name: c for c in COUNTS}
 TOP_ONLY: frozenset[str] = frozenset((*(f"age:{k}" for k, _ in AGE_BANDS),
-                                      *(f"helps:{c}" for c in HELP_KIND.codes()), "resources"))
+                                      *(f"helps:{c}" for c in HELP_KIND.codes()), "resources",
+                                      "nearby_target", "nearby_enrolled"))
 """Counts published for the whole site (the overview) only: a unit-by-unit age table would hide far more
 than it shows (most bands of a township are under 10) and tie every table to every other. The same holds
 for the three helps by kind and the community resources (most townships have fewer than 10); per unit they
-also made the suppression of the 2,000-unit bench city take 15 s instead of 9 s."""
+also made the suppression of the 2,000-unit bench city take 15 s instead of 9 s. The four-nearby group
+and its enrolled count are whole-site only too, and shown there only when no list is hidden
+(``pages._nearby_published``): the group is at most the sum of its lists, a relation the suppression
+model does not hold, so per unit they could bound a hidden list count (e.g. 失能) from below."""
 
 SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("retirees", tuple(f"cat:{c}" for c in CATEGORY.codes())),

@@ -21,6 +21,7 @@ from reports_site.definitions import (
     CASELOAD_STANDARD,
     LISTS,
     MUST_VISITS,
+    NEARBY_LISTS,
     NEARBY_WHO,
     TARGETS,
     TRENDS,
@@ -134,7 +135,8 @@ def _overview(p: _Page) -> None:
             ["党员占比", n.rate("member_share")], [f"每月联系覆盖率({p.d.period.zh})", n.rate("contact")],
             ["六必访及时率(合计)", n.rate("timely")], ["精神慰问占比", n.rate("spiritual_share")],
             ["“三帮助”解决率", n.rate("helps_resolved_share")], ["组织生活出席率", n.rate("attendance")],
-            ["“四就近”纳入率", n.rate("nearby_share")], ["订单完成率(合计)", n.rate("fulfil")],
+            *([["“四就近”纳入率", n.rate("nearby_share")]] if _nearby_published(p) else []),
+            ["订单完成率(合计)", n.rate("fulfil")],
             [f"人均服务离退休干部数(参考标准{CASELOAD_STANDARD})", n.rate("caseload")],
             ["“五有”达标率", n.rate("five_haves")]]
     p.add(*table(["指标", "数值"], rows))
@@ -152,10 +154,20 @@ def _people(p: _Page) -> None:
     p.h2("重点人群名单")
     p.add("各名单可以重叠(一人可同时在多个名单中),不相加。", "")
     p.add(*table(["名单", "人数"], [[zh, n.count(f"list:{k}")] for k, zh, _ in LISTS]))
-    p.h2("四就近服务")
-    p.add(f"服务对象为{NEARBY_WHO}的离退休干部(一人只计一次)。", "")
-    p.add(*table(["服务对象人数", "已纳入人数", "纳入率"],
-                 [[n.count("nearby_target"), n.count("nearby_enrolled"), n.rate("nearby_share")]]))
+    if _nearby_published(p):
+        p.h2("四就近服务")
+        p.add(f"服务对象为{NEARBY_WHO}的离退休干部(一人只计一次)。", "")
+        p.add(*table(["服务对象人数", "已纳入人数", "纳入率"],
+                     [[n.count("nearby_target"), n.count("nearby_enrolled"), n.rate("nearby_share")]]))
+
+
+def _nearby_published(p: _Page) -> bool:
+    """The four-nearby figures appear for the whole site only, and only when none of its five lists is
+    hidden there: the group is at most the sum of the lists, so a shown group (or enrolled count, or a
+    share, whose denominator is at least MIN_COUNT) with four lists shown bounds a hidden fifth from
+    below — which the suppression model, knowing only list ≤ group, cannot see."""
+    n = p.n
+    return p.root and all(n.disclosure.of(f"list:{k}", n.unit) is None for k in NEARBY_LISTS)
 
 
 def _trends(p: _Page) -> None:

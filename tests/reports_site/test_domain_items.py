@@ -73,13 +73,16 @@ def test_pages_show_the_new_sections(known_site: Built) -> None:
     assert "提出合计 12 已解决 10 解决率 83.3%" in text
     assert "“三帮助”解决率 83.3%" in text and "组织生活出席率 88.0%" in text
     assert "党课 <10" in text and "支部党员大会 <10" in text and "合计 10" in text
-    assert "服务对象人数 已纳入人数 纳入率 12 11 91.7%" in text
+    # four-nearby: whole site only, and only with none of its lists hidden (the group bounds a hidden list)
+    assert "四就近" not in text and "服务对象人数" not in text
     assert "社会资源承接订单占比 36.4%" in text
     assert "人均联系次数(2026年10月) —" in text  # 2 staff: under 10, not calculated
     assert "切身利益帮助落实" not in text and "社会服务资源数" not in text  # whole site only (TOP_ONLY)
     overview = article_text(known_site.site / "index.html")
     assert "生活困难帮助解决(提出) <10 思想疙瘩帮助解开(提出) <10 提出合计 14 已解决 10 解决率 71.4%" in overview
     assert "社会服务资源数 <10 社会资源承接订单占比 36.4%" in overview
+    lists = overview[overview.index("重点人群名单"):overview.index("重点人群名单") + 200]
+    assert ("<10" in lists or "×" in lists) == ("服务对象人数" not in overview)
 
 
 def test_methodology_defines_every_count_and_rate(known_site: Built) -> None:
@@ -137,15 +140,18 @@ def test_helps_suppression_survives_a_brute_force_reader() -> None:
     assert searched >= 4  # the brute force really ran on most of them
 
 
-def test_four_nearby_cells_are_tied_to_their_lists() -> None:
-    # 3 aged 80+ ≤ targets: with the target count hidden, "<10" for it would leave 3..9; the model knows
-    # the part-of-whole pairs, so a lone small target count is protected like any other
-    rows = {"a": {"retirees": 30, "nearby_target": 4, "nearby_enrolled": 4, "list:aged80": 4, "list:empty_nest": 0},
-            "b": {"retirees": 40, "nearby_target": 20, "nearby_enrolled": 15, "list:aged80": 12, "list:empty_nest": 10}}
+def test_four_nearby_cells_are_whole_site_only() -> None:
+    # A review's counter-example: per unit, a shown group with four lists shown bounds a hidden fifth from
+    # below (the group is at most the sum of its lists, which the model does not know): township a,
+    # group 19 = 10 aged 80+ + 9 disabled, shows 失能 "<10" next to 19/10/0/0/0, so 失能 = 9. The group
+    # and the enrolled count are therefore whole-site cells only; the root keeps its part-of-whole pairs.
+    rows = {"a": {"retirees": 30, "nearby_target": 19, "nearby_enrolled": 4, "list:aged80": 10, "list:empty_nest": 0},
+            "b": {"retirees": 40, "nearby_target": 30, "nearby_enrolled": 15, "list:aged80": 20, "list:empty_nest": 10}}
     tree, values = rollup(tree_of({"city": ["a", "b"]}), _leaves(rows))
     m = Model(tree, values, NEARBY)
-    assert (("nearby_enrolled", "a"), ("nearby_target", "a")) in m.at_most
-    assert (("list:aged80", "a"), ("nearby_target", "a")) in m.at_most
+    assert {(n, u) for n, u in m.value if n.startswith("nearby")} == {("nearby_target", tree.root),
+                                                                        ("nearby_enrolled", tree.root)}
+    assert (("list:aged80", tree.root), ("nearby_target", tree.root)) in m.at_most
     d = m.protect()
     m.check(d)
     seen = reader_solutions(tree, values, NEARBY, d)
