@@ -29,20 +29,25 @@ def musts_coverage(_: Ident) -> CannedQuery:
     sql = with_clause() + f"""SELECT u.code AS "单位代码", u.name AS "单位", c.living AS "在世人数",
   count(t.id) AS "送达次数",
   {kinds},
-  count(DISTINCT t.retiree_id) AS "送达人数",
-  round(100.0 * count(DISTINCT t.retiree_id) / c.living, 1) AS "覆盖率(%)"
+  count(DISTINCT CASE WHEN r.deceased_on IS NULL THEN t.retiree_id END) AS "送达人数(在世)",
+  round(100.0 * count(DISTINCT CASE WHEN r.deceased_on IS NULL THEN t.retiree_id END) / c.living, 1)
+    AS "覆盖率(%)"
 FROM units u CROSS JOIN period p JOIN unit_special_counts c ON c.unit_id = u.id
   LEFT JOIN three_musts t ON t.unit_id = u.id AND t.delivered_on BETWEEN p.m0 AND p.m1
+  LEFT JOIN retirees r ON r.id = t.retiree_id
 WHERE c.living > 0 AND {unit_in_scope('u.id')}
 GROUP BY u.code ORDER BY u.code"""
     return CannedQuery(
         "musts_coverage", "三必须落实情况(按单位)",
-        "所选月份各单位“文件必须送到、会议必须邀请、上级精神必须传达”的送达次数,送达了至少一项的离退休干部人数,"
-        "及其占在世离退休干部的比例;当月什么也没有送达的单位显示为0。", sql, BOTH)
+        "所选月份各单位“文件必须送到、会议必须邀请、上级精神必须传达”的送达次数,送达了至少一项且目前在世的"
+        "离退休干部人数,及其占本单位目前在世离退休干部的比例;当月什么也没有送达的单位显示为0。", sql, BOTH)
 
 
 def four_nearby_gaps(ident: Ident) -> CannedQuery:
-    group = " OR ".join(f"({expr})" for _, expr in FOUR_NEARBY_GROUP)
+    # Disability is personal: the auditor's list leaves out those in the group for it alone (a person under
+    # 80 listed with none of the other flags would otherwise be known to be disabled).
+    shown = FOUR_NEARBY_GROUP if ident.role == "senior" else tuple(g for g in FOUR_NEARBY_GROUP if g[0] != "失能")
+    group = " OR ".join(f"({expr})" for _, expr in shown)
     reason = ""
     if ident.role == "senior":  # which of the group's conditions (disability is personal: seniors only)
         parts = " || ".join(f"(CASE WHEN {expr} THEN {lit(zh + ' ')} ELSE '' END)" for zh, expr in FOUR_NEARBY_GROUP)
@@ -55,7 +60,8 @@ ORDER BY u.code, {ident.retiree_order('r')}"""
     return CannedQuery(
         "four_nearby_gaps", "未纳入“四就近”服务的重点对象",
         f"在世离退休干部中属于“四就近”服务对象(高龄即年满{FOUR_NEARBY_AGE}周岁、失能、失独、空巢或经济困难)"
-        "而尚未纳入“四就近”服务的人员。", sql, (UNIT_PARAM,))
+        "而尚未纳入“四就近”服务的人员。失能属于个人信息:审计员角色不列出仅因失能而属于服务对象的人员。",
+        sql, (UNIT_PARAM,))
 
 
 def resource_orders(_: Ident) -> CannedQuery:
@@ -66,14 +72,15 @@ def resource_orders(_: Ident) -> CannedQuery:
   round(100.0 * sum(o.status = 'fulfilled' AND o.provider_id IS NOT NULL)
         / nullif(sum(o.status = 'fulfilled'), 0), 1) AS "社区资源承接占比(%)",
   count(DISTINCT CASE WHEN o.status = 'fulfilled' THEN o.provider_id END) AS "用到的社区资源数",
-  (SELECT count(*) FROM community_resources cr WHERE cr.unit_id = u.id) AS "本单位登记的社区资源数"
+  (SELECT count(*) FROM community_resources cr WHERE cr.unit_id = u.id AND cr.active = 1)
+    AS "本单位登记的可用社区资源数"
 FROM units u CROSS JOIN period p CROSS JOIN service_orders o
 WHERE o.unit_id = u.id AND {unit_in_scope('u.id')} AND o.requested_on BETWEEN p.m0 AND p.m1
 GROUP BY u.code ORDER BY u.code"""
     return CannedQuery(
         "resource_orders", "社区资源承接服务订单情况(按单位)",
         "所选月份各单位的服务订单中,已完成的订单有多少由社区资源(送餐、爱心超市、邻里互助、社区商家等)承接,"
-        "用到了几家社区资源,以及本单位登记的社区资源数。", sql, BOTH)
+        "用到了几家社区资源,以及本单位登记为可用的社区资源数(上级单位的资源也为本单位服务)。", sql, BOTH)
 
 
 OUTREACH_QUERIES = (musts_coverage, four_nearby_gaps, resource_orders)

@@ -143,19 +143,20 @@ def branch_meetings(_: Ident) -> CannedQuery:
     counts = ",\n  ".join(f'coalesce(h."{v.code}", 0) AS "{v.zh}"' for v in E.MEETING_KIND.values)
     sql = with_clause(extra=extra) + f"""SELECT u.code AS "单位代码", u.name AS "单位", b.id AS "支部编号", b.name AS "支部",
   {label(E.BRANCH_KIND, 'b.kind')} AS "支部类型",
-  (SELECT count(*) FROM party_members m WHERE m.branch_id = b.id) AS "党员数",
+  (SELECT count(*) FROM party_members m JOIN retirees r ON r.id = m.retiree_id
+   WHERE m.branch_id = b.id AND (r.deceased_on IS NULL OR r.deceased_on > w.w1)) AS "党员数",
   {counts},
   l.last AS "最近一次党课",
   nullif(rtrim(iif(coalesce(h.member_assembly, 0) = 0, '未开支部党员大会;', '')
     || iif(coalesce(h.lecture, 0) = 0, '未上党课;', ''), ';'), '') AS "缺项"
-FROM units u CROSS JOIN party_branches b LEFT JOIN held h ON h.branch_id = b.id
+FROM units u CROSS JOIN win w CROSS JOIN party_branches b LEFT JOIN held h ON h.branch_id = b.id
   LEFT JOIN lectured l ON l.branch_id = b.id
 WHERE b.unit_id = u.id AND {unit_in_scope('u.id')}
 ORDER BY u.code, b.name, b.id"""
     return CannedQuery(
         "branch_meetings", "党支部“三会一课”落实情况(近3个月)",
         "截至所选月份的连续3个自然月内,每个离退休干部党支部召开支部党员大会、支部委员会、党小组会,上党课、"
-        "民主评议党员和主题学习的次数,党员数,以及最近一次党课的日期;“缺项”列出这期间未开支部党员大会、"
+        "民主评议党员和主题学习的次数,党员数(期末在世),以及最近一次党课的日期;“缺项”列出这期间未开支部党员大会、"
         "未上党课的情况(两者一般每季度至少一次)。", sql, BOTH)
 
 

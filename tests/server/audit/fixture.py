@@ -154,7 +154,8 @@ def _practice(conn: apsw.Connection) -> None:
         _ins(conn, "visits", id=uid(591 + i), unit_id=RETIREES[rn - 1][1], retiree_id=R[rn], staff_id=S[sn],
              visited_on=day, occasion=occasion, kind=kind, policy_conveyed=policy,
              notes=NOTES["visit"] if i == 0 else None)
-    _ins(conn, "community_resources", id=uid(701), unit_id=DEPT, name="县城爱心超市", kind="love_supermarket")
+    _ins(conn, "community_resources", id=uid(701), unit_id=DEPT, name="县城爱心超市", kind="love_supermarket",
+         active=1)
     for i, (rn, item, day, status, assigned, fulfilled, sat) in enumerate((
         (1, "emotional_comfort", "2026-10-01", "open", None, None, None),
         (6, "health_care", "2026-11-01", "assigned", 3, None, None),

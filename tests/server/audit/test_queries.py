@@ -176,11 +176,13 @@ def test_branch_meetings(app: AuditApp, fx: Fixture) -> None:
              "支部类型": "单独组建", "党员数": 3, **dict(zip(kinds, (1, 0, 0, 1, 0, 1), strict=True)),
              "最近一次党课": "2026-10-15", "缺项": None}
     special = {"单位代码": D_CODE, "单位": "县财政局", "支部编号": uid(502), "支部": "财政局离退休干部支部",
-               "支部类型": "特设党支部", "党员数": 2, **dict.fromkeys(kinds, 0), "最近一次党课": None,
+               "支部类型": "特设党支部", "党员数": 1, **dict.fromkeys(kinds, 0), "最近一次党课": None,
                "缺项": "未开支部党员大会;未上党课"}
     expected = sorted([first, special], key=lambda r: str(r["单位代码"]))
     assert rows(app, fx, "auditor", "branch_meetings") == expected
     assert rows(app, fx, "senior", "branch_meetings") == expected  # no person in it: the same for both roles
+    # members living at the window's end: R4 (branch 502) died on 10-01, so counts in August's window only
+    assert [r["党员数"] for r in rows(app, fx, "auditor", "branch_meetings", month="2026-08", unit=D_CODE)] == [2]
     summer = rows(app, fx, "auditor", "branch_meetings", month="2026-08", unit=A_CODE)
     assert [(r["主题学习"], r["党课"], r["最近一次党课"], r["缺项"]) for r in summer] == [
         (1, 0, None, "未开支部党员大会;未上党课")]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from server.audit.app import AuditApp
-from tests.server.audit.fixture import RETIREES, Fixture
+from server.db import open_writer
+from server.ledger import ledgered
+from tests.server.audit.conftest import Clock, make_app
+from tests.server.audit.fixture import NOW, RETIREES, Fixture
 from tests.server.audit.test_queries import A_CODE, B_CODE, D_CODE, R, rows, who
 
 
@@ -12,9 +17,9 @@ def test_musts_coverage(app: AuditApp, fx: Fixture) -> None:
     kinds = ("文件必须送到", "会议必须邀请", "上级精神必须传达")
     got = {r["单位代码"]: r for r in rows(app, fx, "auditor", "musts_coverage")}
     assert got[A_CODE] == {"单位代码": A_CODE, "单位": "金钟镇", "在世人数": 4, "送达次数": 1,
-                           **dict(zip(kinds, (1, 0, 0), strict=True)), "送达人数": 1, "覆盖率(%)": 25.0}
+                           **dict(zip(kinds, (1, 0, 0), strict=True)), "送达人数(在世)": 1, "覆盖率(%)": 25.0}
     assert (got[B_CODE]["在世人数"], got[B_CODE]["送达次数"], got[B_CODE]["覆盖率(%)"]) == (2, 0, 0.0)
-    assert (got[D_CODE]["在世人数"], got[D_CODE]["送达人数"]) == (1, 0)  # R4 died in October
+    assert (got[D_CODE]["在世人数"], got[D_CODE]["送达人数(在世)"]) == (1, 0)  # R4 died in October
     assert list(got) == sorted(got)
     assert [r["送达次数"] for r in rows(app, fx, "auditor", "musts_coverage", month="2026-10", unit=A_CODE)] == [0]
 
@@ -46,9 +51,26 @@ def test_resource_orders(app: AuditApp, fx: Fixture) -> None:
     # fulfilled by the county's charity supermarket, registered in the department
     got = {r["单位代码"]: r for r in rows(app, fx, "auditor", "resource_orders")}
     assert got[D_CODE] == {"单位代码": D_CODE, "单位": "县财政局", "下单数": 1, "已完成": 1, "其中由社区资源承接": 1,
-                           "社区资源承接占比(%)": 100.0, "用到的社区资源数": 1, "本单位登记的社区资源数": 1}
+                           "社区资源承接占比(%)": 100.0, "用到的社区资源数": 1, "本单位登记的可用社区资源数": 1}
     assert got[A_CODE] == {"单位代码": A_CODE, "单位": "金钟镇", "下单数": 2, "已完成": 0, "其中由社区资源承接": 0,
-                           "社区资源承接占比(%)": None, "用到的社区资源数": 0, "本单位登记的社区资源数": 0}
+                           "社区资源承接占比(%)": None, "用到的社区资源数": 0, "本单位登记的可用社区资源数": 0}
     assert got[B_CODE]["下单数"] == 1
     october = rows(app, fx, "senior", "resource_orders", month="2026-10")
     assert [(r["单位代码"], r["已完成"], r["其中由社区资源承接"]) for r in october] == [(A_CODE, 1, 0)]
+
+
+def test_four_nearby_gaps_do_not_tell_an_auditor_who_is_disabled(fx: Fixture, tmp_path: Path, clock: Clock) -> None:
+    # R7 (71, no other condition) becomes disabled: in the group for that alone. Seniors see him; an auditor
+    # seeing a 70-74-year-old with no shown condition on the list would know he is disabled, so does not.
+    conn = open_writer(fx.db)
+    with ledgered(conn, kind="import", actor="test", now=NOW):
+        conn.execute("UPDATE retirees SET disabled = 1 WHERE id = ?", (R[7],))
+    conn.close()
+    audit = make_app(fx, tmp_path / "audit", clock)
+    try:
+        auditor = [r["编号"] for r in rows(audit, fx, "auditor", "four_nearby_gaps", unit=D_CODE)]
+        senior = {r["编号"]: r["符合条件"] for r in rows(audit, fx, "senior", "four_nearby_gaps", unit=D_CODE)}
+    finally:
+        audit.close()
+    assert auditor == []
+    assert senior == {R[7]: "失能"}
