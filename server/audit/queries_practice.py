@@ -129,8 +129,9 @@ ORDER BY u.code, {ident.retiree_order('r')}"""
 
 
 def branch_meetings(_: Ident) -> CannedQuery:
-    # The window's meetings are counted per branch in one pass, and each branch's last party lecture in
-    # another (both materialized); the branches are then walked in unit-code order.
+    # The window's meetings are counted per branch in one pass, each branch's last party lecture in another
+    # and its members who had died in a third (all materialized); the branches are then walked in unit-code
+    # order.
     kinds = ", ".join(f'sum(kind = {lit(v.code)}) AS "{v.code}"' for v in E.MEETING_KIND.values)
     columns = ", ".join(chr(34) + v.code + chr(34) for v in E.MEETING_KIND.values)
     extra = (
@@ -139,18 +140,22 @@ def branch_meetings(_: Ident) -> CannedQuery:
         " WHERE held_on BETWEEN w0 AND w1 GROUP BY branch_id)",
         "lectured(branch_id, last) AS MATERIALIZED (SELECT branch_id, max(held_on) FROM party_meetings, win"
         " WHERE kind = 'lecture' AND held_on <= w1 GROUP BY branch_id)",
+        # members who had died by the window's end, per branch: the few dead, found unit by unit through the
+        # retirees' (unit_id, deceased_on, ...) index, rather than a look-up of every member's retiree
+        "departed(branch_id, n) AS MATERIALIZED (SELECT m.branch_id, count(*) FROM win CROSS JOIN units ud"
+        " CROSS JOIN retirees r CROSS JOIN party_members m ON m.retiree_id = r.id WHERE r.unit_id = ud.id"
+        " AND r.deceased_on > '' AND r.deceased_on <= win.w1 GROUP BY m.branch_id)",
     )
     counts = ",\n  ".join(f'coalesce(h."{v.code}", 0) AS "{v.zh}"' for v in E.MEETING_KIND.values)
     sql = with_clause(extra=extra) + f"""SELECT u.code AS "单位代码", u.name AS "单位", b.id AS "支部编号", b.name AS "支部",
   {label(E.BRANCH_KIND, 'b.kind')} AS "支部类型",
-  (SELECT count(*) FROM party_members m JOIN retirees r ON r.id = m.retiree_id
-   WHERE m.branch_id = b.id AND (r.deceased_on IS NULL OR r.deceased_on > w.w1)) AS "党员数",
+  (SELECT count(*) FROM party_members m WHERE m.branch_id = b.id) - coalesce(x.n, 0) AS "党员数",
   {counts},
   l.last AS "最近一次党课",
   nullif(rtrim(iif(coalesce(h.member_assembly, 0) = 0, '未开支部党员大会;', '')
     || iif(coalesce(h.lecture, 0) = 0, '未上党课;', ''), ';'), '') AS "缺项"
-FROM units u CROSS JOIN win w CROSS JOIN party_branches b LEFT JOIN held h ON h.branch_id = b.id
-  LEFT JOIN lectured l ON l.branch_id = b.id
+FROM units u CROSS JOIN party_branches b LEFT JOIN held h ON h.branch_id = b.id
+  LEFT JOIN lectured l ON l.branch_id = b.id LEFT JOIN departed x ON x.branch_id = b.id
 WHERE b.unit_id = u.id AND {unit_in_scope('u.id')}
 ORDER BY u.code, b.name, b.id"""
     return CannedQuery(
