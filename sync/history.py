@@ -5,10 +5,10 @@ the transaction: a value changed and changed back leaves no history, a row inser
 the same capture is a new row (no history), an UPDATE lists old and new values of the changed
 columns only.
 
-Two ways in, giving the same rows in the same order: :func:`derive` reads a changeset (and the owning
-retiree of each changed row from the database); :func:`from_updates` takes the UPDATEs the recorder
-encoded while it made that changeset (:data:`sync.recorder.Update`), which already hold each row's
-current values — what a capture uses, with no changeset to decode and no row to read again.
+:func:`from_updates` takes the UPDATEs the recorder encoded while it made the capture's changeset
+(:data:`sync.recorder.Update`), which already hold each row's current values: no changeset to decode
+and no row to read again. (``tests/sync/history_reference.py`` derives the same rows from the changeset
+itself, and the tests check the two agree.)
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-
-import apsw
 
 from sync.changesets import as_text
 from sync.recorder import Update
@@ -43,41 +41,11 @@ def _field_name(table: str, column: str) -> str:
     return column if table == "retirees" else f"{table}.{column}"
 
 
-def derive(
-    conn: apsw.Connection, changeset: bytes, columns: Callable[[str], tuple[str, ...]]
-) -> list[HistoryRow]:
-    """History rows for every UPDATE of a history table in ``changeset`` (read current rows via conn)."""
-    out: list[HistoryRow] = []
-    for change in apsw.Changeset.iter(changeset):
-        if change.op != "UPDATE" or change.name not in HISTORY_SOURCES:
-            continue
-        names = columns(change.name)
-        old, new = change.old, change.new
-        if old is None or new is None:
-            continue
-        key = old[0]
-        owner = HISTORY_SOURCES[change.name]
-        row = conn.execute(
-            f'SELECT "unit_id", "{owner}" FROM "{change.name}" WHERE "id" = ?', (key,)
-        ).fetchone()
-        if row is None:  # pragma: no cover - a net UPDATE always leaves its row in place
-            continue
-        unit_id, retiree_id = str(row[0]), str(row[1])
-        pk = change.pk_columns  # a new object on every access: read it once
-        no_change = apsw.no_change
-        for i, value in enumerate(new):
-            if value is no_change or i in pk:
-                continue
-            out.append(HistoryRow(unit_id, retiree_id, _field_name(change.name, names[i]),
-                                  as_text(old[i]), as_text(value)))
-    return out
-
-
 def from_updates(updates: Iterable[Update], columns: Callable[[str], tuple[str, ...]]) -> list[HistoryRow]:
-    """What :func:`derive` gives for the changeset these UPDATEs were encoded in (as
+    """History rows for the UPDATEs of history tables a capture's changeset holds (as
     :meth:`sync.recorder.Recorder.take` lists them, in changeset order): the owning retiree and unit
-    from the row's values now (the row :func:`derive` reads back by key), then one row per changed
-    column, key excluded, in column order, each with its old and new value."""
+    from the row's values now, then one row per changed column, key excluded, in column order, each
+    with its old and new value."""
     out: list[HistoryRow] = []
     for name, _key, then, now, changed in updates:
         owner = HISTORY_SOURCES.get(name)

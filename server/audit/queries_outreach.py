@@ -8,9 +8,16 @@ are in ``docs/audit.md``.
 from __future__ import annotations
 
 from schema import enums as E
-from server.audit.sqlbits import MONTH_PARAM, UNIT_PARAM, CannedQuery, Ident, lit, unit_in_scope, with_clause
+from server.audit.sqlbits import (
+    UNIT_AND_MONTH,
+    UNIT_PARAM,
+    CannedQuery,
+    Ident,
+    lit,
+    unit_in_scope,
+    with_clause,
+)
 
-BOTH = (UNIT_PARAM, MONTH_PARAM)
 FOUR_NEARBY_AGE = 80
 FOUR_NEARBY_GROUP = (
     ("高龄", f"r.birth_date <= date(p.today, '-{FOUR_NEARBY_AGE} years')"),
@@ -40,7 +47,7 @@ GROUP BY u.code ORDER BY u.code"""
     return CannedQuery(
         "musts_coverage", "三必须落实情况(按单位)",
         "所选月份各单位“文件必须送到、会议必须邀请、上级精神必须传达”的送达次数,送达了至少一项且目前在世的"
-        "离退休干部人数,及其占本单位目前在世离退休干部的比例;当月什么也没有送达的单位显示为0。", sql, BOTH)
+        "离退休干部人数,及其占本单位目前在世离退休干部的比例;当月什么也没有送达的单位显示为0。", sql, UNIT_AND_MONTH)
 
 
 def four_nearby_gaps(ident: Ident) -> CannedQuery:
@@ -80,7 +87,7 @@ GROUP BY u.code ORDER BY u.code"""
     return CannedQuery(
         "resource_orders", "社区资源承接服务订单情况(按单位)",
         "所选月份各单位的服务订单中,已完成的订单有多少由社区资源(送餐、爱心超市、邻里互助、社区商家等)承接,"
-        "用到了几家社区资源,以及本单位登记为可用的社区资源数(上级单位的资源也为本单位服务)。", sql, BOTH)
+        "用到了几家社区资源,以及本单位登记为可用的社区资源数(上级单位的资源也为本单位服务)。", sql, UNIT_AND_MONTH)
 
 
 OUTREACH_QUERIES = (musts_coverage, four_nearby_gaps, resource_orders)

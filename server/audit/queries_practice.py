@@ -11,7 +11,7 @@ from schema import enums as E
 from schema.domain_tables import OPEN_ORDER
 from schema.tables import table
 from server.audit.sqlbits import (
-    MONTH_PARAM,
+    UNIT_AND_MONTH,
     UNIT_PARAM,
     CannedQuery,
     Ident,
@@ -22,7 +22,6 @@ from server.audit.sqlbits import (
     with_clause,
 )
 
-BOTH = (UNIT_PARAM, MONTH_PARAM)
 MUST_VISIT_EVENTS = tuple(k for k in E.EVENT_KIND.codes() if k != "birthday")
 """Events that call for a visit to the retiree they name: every kind but a recorded birthday (birthdays of
 those turning 80 or more come from the birth date, so a recorded one would be listed twice)."""
@@ -49,7 +48,7 @@ ORDER BY u.code, {ident.retiree_order('r')}"""
     return CannedQuery(
         "not_contacted", "本月未联系的离退休干部",
         "每月电话联系一次:所选月份内没有一次“联系上”(本人或家属)记录的在世离退休干部。",
-        sql, BOTH)
+        sql, UNIT_AND_MONTH)
 
 
 def must_visit_overdue(ident: Ident) -> CannedQuery:
@@ -102,7 +101,7 @@ WHERE r.unit_id = u.id AND {unit_in_scope('u.id')}
         f"所选月份内登记到人的生病住院、患病、遇到困难、丧葬、反映问题、新领导上任、重要节日事项(事后{VISIT_DAYS}日内,"
         f"列在登记事项的单位下),以及{BIRTHDAY_AGE}岁以上老同志的寿辰(前后{VISIT_DAYS}日内),期限已过仍没有走访记录的;"
         "通知家属到办公室领取的不算走访。寿辰是出生日期的一部分:审计员角色只显示寿辰所在月份。",
-        sql, BOTH)
+        sql, UNIT_AND_MONTH)
 
 
 def absent_members(ident: Ident) -> CannedQuery:
@@ -125,7 +124,7 @@ ORDER BY u.code, {ident.retiree_order('r')}"""
     return CannedQuery(
         "absent_members", "党员连续3个月未参加组织生活且未送学上门",
         "截至所选月份的连续3个自然月内,所在支部开过组织生活而本人一次也未出席,且这期间没有送学上门记录的党员。",
-        sql, BOTH)
+        sql, UNIT_AND_MONTH)
 
 
 def branch_meetings(_: Ident) -> CannedQuery:
@@ -162,7 +161,7 @@ ORDER BY u.code, b.name, b.id"""
         "branch_meetings", "党支部“三会一课”落实情况(近3个月)",
         "截至所选月份的连续3个自然月内,每个离退休干部党支部召开支部党员大会、支部委员会、党小组会,上党课、"
         "民主评议党员和主题学习的次数,党员数(期末在世),以及最近一次党课的日期;“缺项”列出这期间未开支部党员大会、"
-        "未上党课的情况(两者一般每季度至少一次)。", sql, BOTH)
+        "未上党课的情况(两者一般每季度至少一次)。", sql, UNIT_AND_MONTH)
 
 
 def visit_kinds(_: Ident) -> CannedQuery:
@@ -178,7 +177,7 @@ GROUP BY u.code ORDER BY u.code"""
     return CannedQuery(
         "visit_kinds", "物质慰问与精神慰问占比(按单位)",
         "所选月份各单位的走访次数及物质、精神慰问的构成,检查是否“物质慰问多、精神慰问少”。",
-        sql, BOTH)
+        sql, UNIT_AND_MONTH)
 
 
 def orders_overdue(ident: Ident) -> CannedQuery:
@@ -235,7 +234,7 @@ FROM menu m LEFT JOIN (
 ORDER BY m.ord"""
     return CannedQuery(
         "menu_fulfilment", "各服务项目的订单完成率",
-        "所选月份下单的服务订单,按菜单项统计:完成率 = 已完成 ÷(订单数 − 已取消)。", sql, BOTH)
+        "所选月份下单的服务订单,按菜单项统计:完成率 = 已完成 ÷(订单数 − 已取消)。", sql, UNIT_AND_MONTH)
 
 
 def targeting_gaps(ident: Ident) -> CannedQuery:
@@ -315,7 +314,7 @@ FROM (
     return CannedQuery(
         "caseload", f"工作人员服务量(对照每人{CASELOAD}名)",
         f"每名在岗专兼职工作人员负责联系的在世离退休干部人数(标准每人{CASELOAD}名),所选月份本人联系、走访的人次和人数;"
-        "以及所在单位的在册人数、在岗工作人员数、人均数和尚未分配联系人的人数。", sql, BOTH)
+        "以及所在单位的在册人数、在岗工作人员数、人均数和尚未分配联系人的人数。", sql, UNIT_AND_MONTH)
 
 
 def venues_five_haves(_: Ident) -> CannedQuery:

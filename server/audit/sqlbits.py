@@ -26,6 +26,8 @@ ROLES: tuple[Role, ...] = ("auditor", "senior")
 
 UNIT_PARAM = "unit"
 MONTH_PARAM = "month"
+UNIT_AND_MONTH = (UNIT_PARAM, MONTH_PARAM)
+"""The parameters of a query over one month of a unit and the units below it."""
 PARAM_HELP = MappingProxyType({
     UNIT_PARAM: "单位代码(含下级单位;留空为全部)unit code, with the units below it; empty for all",
     MONTH_PARAM: "月份 YYYY-MM(留空为本月)month; empty for the current month",

@@ -230,7 +230,7 @@ def test_history_from_the_capture_equals_history_from_a_whole_session(tmp_path: 
     import shutil
 
     from schema.tables import uploadable_tables
-    from sync import history
+    from tests.sync import history_reference
     from tests.sync.changeset_factory import record
     from tests.sync.conftest import FakeClock, insert_retiree, make_store, seed_rows
 
@@ -264,7 +264,7 @@ def test_history_from_the_capture_equals_history_from_a_whole_session(tmp_path: 
         whole = record(ref, [t.name for t in uploadable_tables()],
                        lambda c: [c.execute(sql, args) for sql, args in statements])
         want = [(r.unit_id, r.retiree_id, r.field, r.old_value, r.new_value)
-                for r in history.derive(ref, whole, store.columns)]
+                for r in history_reference.derive(ref, whole, store.columns)]
         ref.execute("ROLLBACK")
     finally:
         ref.close()

@@ -17,7 +17,7 @@ from server.db import open_sqlite3_readonly
 from tests.reports_site.conftest import Built
 from tests.reports_site.known import AS_OF, ORG
 from tests.reports_site.sitefiles import article_text
-from tests.reports_site.test_disclosure import reader_solutions, tree_of
+from tests.reports_site.test_disclosure import leaf_values, reader_solutions, tree_of
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +110,6 @@ HELPS = ("helps", "helps_resolved")
 NEARBY = ("retirees", "nearby_target", "nearby_enrolled", "list:aged80", "list:empty_nest")
 
 
-def _leaves(rows: dict[str, dict[str, int]]) -> dict[str, Values]:
-    out = {}
-    for unit, counts in rows.items():
-        v = Values()
-        for name, n in counts.items():
-            v.count(name, n)
-        out[unit] = v
-    return out
-
-
 def test_helps_suppression_survives_a_brute_force_reader() -> None:
     searched = 0
     for seed in range(6):
@@ -128,7 +118,7 @@ def test_helps_suppression_survives_a_brute_force_reader() -> None:
         for u in "abcd":
             raised = rng.choice((0, 2, 5, 12, 15, 30))
             rows[u] = {"helps": raised, "helps_resolved": rng.randint(0, raised)}
-        tree, values = rollup(tree_of({"city": ["a", "b", "c", "d"]}), _leaves(rows))
+        tree, values = rollup(tree_of({"city": ["a", "b", "c", "d"]}), leaf_values(rows))
         m = Model(tree, values, HELPS)
         d = m.protect()
         m.check(d)
@@ -147,7 +137,7 @@ def test_four_nearby_cells_are_whole_site_only() -> None:
     # and the enrolled count are therefore whole-site cells only; the root keeps its part-of-whole pairs.
     rows = {"a": {"retirees": 30, "nearby_target": 19, "nearby_enrolled": 4, "list:aged80": 10, "list:empty_nest": 0},
             "b": {"retirees": 40, "nearby_target": 30, "nearby_enrolled": 15, "list:aged80": 20, "list:empty_nest": 10}}
-    tree, values = rollup(tree_of({"city": ["a", "b"]}), _leaves(rows))
+    tree, values = rollup(tree_of({"city": ["a", "b"]}), leaf_values(rows))
     m = Model(tree, values, NEARBY)
     assert {(n, u) for n, u in m.value if n.startswith("nearby")} == {("nearby_target", tree.root),
                                                                         ("nearby_enrolled", tree.root)}

@@ -1,7 +1,7 @@
 """The capture's fast paths give what the slower ones give.
 
 * Roster history from the UPDATEs the recorder lists while encoding (:func:`sync.history.from_updates`,
-  what a capture uses) equals history decoded from the changeset it encoded (:func:`sync.history.derive`),
+  what a capture uses) equals history decoded from the changeset it encoded (:func:`tests.sync.history_reference.derive`),
   over random edits of the history sources.
 * A whole record (:func:`sync.recorder.record`, encoded inline) is its fields one by one
   (:func:`sync.recorder.value`), for every storage class and the text lengths where the varint grows.
@@ -18,6 +18,7 @@ from schema.tables import table, uploadable_tables
 from sync import history
 from sync.recorder import Recorder, Update, record, value
 from sync.store import TabletStore
+from tests.sync import history_reference
 from tests.sync.conftest import FakeClock, insert_retiree, make_store, seed_rows
 
 _NAMES = tuple(t.name for t in uploadable_tables())
@@ -75,7 +76,7 @@ def test_history_from_updates_equals_history_from_the_changeset(tmp_path: Path, 
                 updates: list[Update] = []
                 head = recorder.take(store.conn, _BEFORE, updates)
                 assert recorder.failure is None
-                want = history.derive(store.conn, head, store.columns)
+                want = history_reference.derive(store.conn, head, store.columns)
                 assert history.from_updates(updates, store.columns) == want
                 seen_rows += len(want)
             finally:
