@@ -169,6 +169,38 @@ def raw_transactions(db: Path, changesets: list[bytes], work: Path, per_tx: int 
         conn.close()
 
 
+def raw_inserts(db: Path, changesets: list[bytes], work: Path, per_tx: int) -> float:
+    """Uploads per second when the rows of ``changesets`` (all INSERTs) are plain ``INSERT``s from
+    cached statements, ``per_tx`` uploads to a durable transaction, into a copy of ``db`` (same pragmas
+    as :func:`raw_transactions`): SQLite's own ceiling for these rows with one writer — no changeset
+    apply, no protocol rows (upload, ledger, ``change_log``), no HTTP. The rows are decoded untimed."""
+    uploads: list[list[tuple[str, tuple[Any, ...]]]] = []
+    for cs in changesets:
+        rows = []
+        for ch in apsw.Changeset.iter(cs):
+            assert ch.op == "INSERT" and ch.new is not None
+            sql = f'INSERT INTO "{ch.name}" VALUES ({", ".join("?" * len(ch.new))})'
+            rows.append((sql, tuple(ch.new)))
+        uploads.append(rows)
+    path = work / f"raw-inserts-{per_tx}.db"
+    copy_db(db, path)
+    conn = apsw.Connection(str(path))
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("SELECT count(*) FROM contacts").fetchone()
+        t0 = time.perf_counter()
+        for i in range(0, len(uploads), per_tx):
+            with conn:
+                for rows in uploads[i:i + per_tx]:
+                    for sql, values in rows:
+                        conn.execute(sql, values)
+        return len(uploads) / (time.perf_counter() - t0)
+    finally:
+        conn.close()
+
+
 def _statuses(db: Path) -> dict[str, int]:
     conn = open_reader(db)
     try:
@@ -193,6 +225,7 @@ def run(ctx: Ctx) -> list[Result]:
     make_s, total_bytes, sample = make_bodies(devs, by_id, box, per_device, work / "bodies")
     raw_rate = raw_transactions(db, sample, work)
     raw_grouped = raw_transactions(db, sample, work, per_tx=TABLETS)
+    raw_insert_floor = raw_inserts(db, sample, work, per_tx=TABLETS)
     n_bodies = per_device * TABLETS
     ctx.echo(f"  {TABLETS} devices over {len(units)} units; {n_bodies:,} envelopes "
              f"({total_bytes / n_bodies:,.0f} B each) sealed in {make_s:.1f} s")
@@ -219,7 +252,7 @@ def run(ctx: Ctx) -> list[Result]:
                                         "lat_mean_us", "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_max_us")},
         "server_statuses": statuses, "server_cpu_s": round(server_cpu, 1),
         "raw_sqlite_tx_per_s": round(raw_rate), "raw_sqlite_changesets": len(sample),
-        "raw_sqlite_grouped_per_s": round(raw_grouped),
+        "raw_sqlite_grouped_per_s": round(raw_grouped), "raw_inserts_grouped_per_s": round(raw_insert_floor),
         "wrk_cpu_s_uploads": round(up["wrk_cpu_s"], 1),
         "health": {k: health[k] for k in ("requests", "rate", "lat_p50_us", "lat_p99_us")},
         "generator_ceiling_wrk": round(ceiling["rate"]), "generator_ceiling_wrk_cpu_s": round(ceiling["wrk_cpu_s"], 1),
@@ -243,6 +276,9 @@ def run(ctx: Ctx) -> list[Result]:
         Result("uploads_vs_raw_grouped", rate, "uploads/s", raw_grouped, "raw changesets/s", rate / raw_grouped, "—",
                None, f"raw: the same changesets applied {TABLETS} to a durable transaction (the physical limit of "
                      "one writer with group commit)"),
+        Result("uploads_vs_insert_floor", rate, "uploads/s", raw_insert_floor, "raw uploads/s", rate / raw_insert_floor,
+               "—", None, f"raw: the same rows as plain INSERTs from cached statements, {TABLETS} uploads to a "
+                          "durable transaction; no apply, no protocol rows, no HTTP (SQLite's ceiling for one writer)"),
         Result("uploads_p99_latency", p99_ms, "ms p99", up["lat_p50_us"] / 1000, "ms p50", None, "≤ 100 ms",
                ok and p99_ms <= 100, f"closed loop, 100 connections; max {up['lat_max_us'] / 1000:.0f} ms"),
         Result("load_generator_ceiling", ceiling["rate"], "req/s", rate, "uploads/s", ceiling["rate"] / rate,
