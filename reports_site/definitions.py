@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schema.definitions import FOUR_NEARBY, HIGH_AGE, TARGETING
 from schema.enums import CATEGORY, HELP_KIND, MEETING_KIND, MENU_ITEM, MUST_KIND, VISIT_OCCASION
 
 ALIVE = "报告月末在世的离退休干部"
@@ -25,7 +26,7 @@ LISTS: tuple[tuple[str, str, str], ...] = (
     ("alone", "独居", "独居标记为是"),
     ("widowed", "丧偶", "婚姻情况为丧偶"),
     ("ill", "患病", "身体状况为患慢性病、重症或长期卧床,或正在住院"),
-    ("aged80", "高龄(80岁及以上)", "报告月末年满80周岁"),
+    ("aged80", f"高龄({HIGH_AGE}岁及以上)", f"报告月末年满{HIGH_AGE}周岁"),
     ("disabled", "失能", "失能标记为是"),
     ("lost_only_child", "失独", "失独标记为是"),
     ("empty_nest", "空巢", "空巢标记为是"),
@@ -39,15 +40,13 @@ EVENT_OCCASION: tuple[tuple[str, str], ...] = (
     ("holiday", "holiday_birthday"), ("birthday", "holiday_birthday"),
 )
 """Which must-visit occasion a life event (需走访事项) calls for."""
-TARGETS: tuple[tuple[str, str, str, str], ...] = (
-    ("comfort", "丧偶或长期卧床的离退休干部", "emotional_comfort",
-     "marital_status = 'widowed' OR health_status = 'bedridden'"),
-    ("health", "长期住院或患重症的离退休干部", "health_care",
-     "hospitalised = 1 OR residence_type = 'hospital' OR health_status = 'serious'"),
-    ("homecare", "不能参加集中活动的离退休干部", "home_care", "can_attend = 0"),
-)
-"""The seed's targeting rules: who should get which menu item (key, who, item, SQL over retirees)."""
-NEARBY_LISTS: tuple[str, ...] = ("aged80", "disabled", "lost_only_child", "empty_nest", "hardship")
+_WHO = {"comfort": "丧偶或长期卧床的离退休干部", "health": "长期住院或患重症的离退休干部",
+        "homecare": "不能参加集中活动的离退休干部"}
+TARGETS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (rule.code, _WHO[rule.code], rule.item, rule.at(":end")) for rule in TARGETING)
+"""The seed's targeting rules (:data:`schema.definitions.TARGETING`): who should get which menu item
+(key, who, item, SQL over ``r``, a retirees row, judged at the report month's end)."""
+NEARBY_LISTS: tuple[str, ...] = FOUR_NEARBY
 """The four-nearby (四就近) target group: anyone on one of these lists (very old, disabled, bereaved, poor)."""
 NEARBY_WHO = "、".join(zh for k, zh, _ in LISTS if k in NEARBY_LISTS)
 

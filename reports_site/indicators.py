@@ -19,17 +19,14 @@ from datetime import date
 from reports_site.definitions import AGE_BANDS, EVENT_OCCASION, LISTS, MUST_VISITS, NEARBY_LISTS, TARGETS
 from reports_site.period import Period
 from reports_site.units import SELF, UnitTree
+from schema.definitions import CONDITIONS
 from schema.enums import MUST_KIND
 
 _ALIVE = "(r.deceased_on IS NULL OR r.deceased_on > :end)"
 _AGE = ("(CAST(strftime('%Y', :end) AS INTEGER) - CAST(strftime('%Y', r.birth_date) AS INTEGER)"
         " - (strftime('%m-%d', :end) < strftime('%m-%d', r.birth_date)))")
-_LIST_SQL = {
-    "alone": "r.living_alone = 1", "widowed": "r.marital_status = 'widowed'",
-    "ill": "(r.health_status IN ('chronic', 'serious', 'bedridden') OR r.hospitalised = 1)",
-    "aged80": "age >= 80", "disabled": "r.disabled = 1", "lost_only_child": "r.lost_only_child = 1",
-    "empty_nest": "r.empty_nest = 1", "hardship": "r.financial_hardship = 1",
-}
+_LIST_SQL = {k: CONDITIONS[k].at(":end") for k, _, _ in LISTS}
+"""Each named list's condition (:data:`schema.definitions.CONDITIONS`), judged at the report month's end."""
 _NEARBY = "(" + " OR ".join(_LIST_SQL[k] for k in NEARBY_LISTS) + ")"
 _OCCASION_OF = "CASE e.kind " + " ".join(f"WHEN '{k}' THEN '{o}'" for k, o in EVENT_OCCASION) + " END"
 _IN_7_DAYS = "v.visited_on BETWEEN e.occurred_on AND date(e.occurred_on, '+7 days')"

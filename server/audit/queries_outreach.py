@@ -8,6 +8,7 @@ are in ``docs/audit.md``.
 from __future__ import annotations
 
 from schema import enums as E
+from schema.definitions import CONDITIONS, FOUR_NEARBY, HIGH_AGE
 from server.audit.sqlbits import (
     UNIT_AND_MONTH,
     UNIT_PARAM,
@@ -18,15 +19,9 @@ from server.audit.sqlbits import (
     with_clause,
 )
 
-FOUR_NEARBY_AGE = 80
-FOUR_NEARBY_GROUP = (
-    ("高龄", f"r.birth_date <= date(p.today, '-{FOUR_NEARBY_AGE} years')"),
-    ("失能", "r.disabled = 1"),
-    ("失独", "r.lost_only_child = 1"),
-    ("空巢", "r.empty_nest = 1"),
-    ("经济困难", "r.financial_hardship = 1"),
-)
-"""The seed's target group of four-nearby service (高龄、失能、失独、空巢和经济困难): (label, SQL over ``r``)."""
+FOUR_NEARBY_GROUP = tuple((CONDITIONS[c].zh, CONDITIONS[c].at("p.today")) for c in FOUR_NEARBY)
+"""The seed's target group of four-nearby service (:data:`schema.definitions.FOUR_NEARBY`), judged today:
+(label, SQL over ``r``)."""
 
 
 def musts_coverage(_: Ident) -> CannedQuery:
@@ -66,7 +61,7 @@ WHERE r.unit_id = u.id AND {unit_in_scope('u.id')} AND r.deceased_on IS NULL AND
 ORDER BY u.code, {ident.retiree_order('r')}"""
     return CannedQuery(
         "four_nearby_gaps", "未纳入“四就近”服务的重点对象",
-        f"在世离退休干部中属于“四就近”服务对象(高龄即年满{FOUR_NEARBY_AGE}周岁、失能、失独、空巢或经济困难)"
+        f"在世离退休干部中属于“四就近”服务对象(高龄即年满{HIGH_AGE}周岁、失能、失独、空巢或经济困难)"
         "而尚未纳入“四就近”服务的人员。失能属于个人信息:审计员角色不列出仅因失能而属于服务对象的人员。",
         sql, (UNIT_PARAM,))
 

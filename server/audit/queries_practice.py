@@ -8,6 +8,7 @@ Each function returns the query for one role; only the columns that identify peo
 from __future__ import annotations
 
 from schema import enums as E
+from schema.definitions import CONDITIONS, TARGETING
 from schema.domain_tables import OPEN_ORDER
 from schema.tables import table
 from server.audit.sqlbits import (
@@ -237,38 +238,35 @@ ORDER BY m.ord"""
         "所选月份下单的服务订单,按菜单项统计:完成率 = 已完成 ÷(订单数 − 已取消)。", sql, UNIT_AND_MONTH)
 
 
+_GAP = {"comfort": "精神慰藉", "health": "医疗保健", "homecare": "上门照顾"}
+"""The gap's label per targeting rule (:data:`schema.definitions.TARGETING`)."""
+
+
 def targeting_gaps(ident: Ident) -> CannedQuery:
     since = "date(p.today, '-90 days')"
     order = ("SELECT 1 FROM service_orders o WHERE o.retiree_id = r.id AND o.item = {item} AND o.status != 'cancelled'"
              f" AND (o.requested_on >= {since} OR o.fulfilled_on >= {since})")
     reason = ""
     if ident.role == "senior":
-        reason = (", trim((CASE WHEN r.marital_status = 'widowed' THEN '丧偶 ' ELSE '' END)"
-                  " || (CASE WHEN r.health_status = 'bedridden' THEN '长期卧床 ' ELSE '' END)"
-                  " || (CASE WHEN r.hospitalised = 1 THEN '正在住院 ' ELSE '' END)"
-                  " || (CASE WHEN r.health_status = 'serious' THEN '重症 ' ELSE '' END)"
-                  " || (CASE WHEN r.residence_type = 'hospital' THEN '长期住院 ' ELSE '' END)"
-                  " || (CASE WHEN r.can_attend = 0 THEN '不能参加集中活动' ELSE '' END)) AS \"原因\"")
+        parts = " || ".join(f"(CASE WHEN {CONDITIONS[c].at('p.today')} THEN {lit(CONDITIONS[c].zh + ' ')} ELSE '' END)"
+                            for rule in TARGETING for c in rule.conditions)
+        reason = f', trim({parts}) AS "原因"'
     base = ("FROM units u CROSS JOIN period p CROSS JOIN retirees r\n"
             f"WHERE r.unit_id = u.id AND {unit_in_scope('u.id')} AND r.deceased_on IS NULL")
 
     def head(gap: str) -> str:
         return f'SELECT u.code AS "单位代码", u.name AS "单位", {ident.retiree("r")}, {lit(gap)} AS "缺口"{reason}'
 
-    sql = with_clause(month=False) + f"""SELECT * FROM (
-{head('精神慰藉')}
-{base} AND (r.marital_status = 'widowed' OR r.health_status = 'bedridden')
-  AND NOT EXISTS ({order.format(item="'emotional_comfort'")})
+    # Emotional comfort also counts a spiritual visit (精神慰问) in the window as the need met.
+    extra = {"comfort": f"""
   AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.retiree_id = r.id AND v.kind IN ('spiritual', 'both')
-                  AND v.visited_on >= {since})
-UNION ALL
-{head('医疗保健')}
-{base} AND (r.hospitalised = 1 OR r.health_status = 'serious' OR r.residence_type = 'hospital')
-  AND NOT EXISTS ({order.format(item="'health_care'")})
-UNION ALL
-{head('上门照顾')}
-{base} AND r.can_attend = 0
-  AND NOT EXISTS ({order.format(item="'home_care'")})
+                  AND v.visited_on >= {since})"""}
+    gaps = "\nUNION ALL\n".join(
+        f"""{head(_GAP[rule.code])}
+{base} AND {rule.at('p.today')}
+  AND NOT EXISTS ({order.format(item=lit(rule.item))}){extra.get(rule.code, '')}""" for rule in TARGETING)
+    sql = with_clause(month=False) + f"""SELECT * FROM (
+{gaps}
 ) ORDER BY "单位代码", "缺口", "编号\""""
     return CannedQuery(
         "targeting_gaps", "精准服务缺口(精神慰藉、医疗保健、上门照顾)",
