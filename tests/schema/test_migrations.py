@@ -27,6 +27,9 @@ SHIPPED = {
     # 3: the (unit, birth month, birth date) expression index for must_visit_overdue, central only
     ("central", 3): "9da4200cff289bbe49f2c62433fa3eec04457b6c09f5e53e1696caf0b457b54b",
     ("tablet", 3): "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    # 4: the three-musts notices (三必须事项) and three_musts.notice_id; central: the coverage indexes
+    ("central", 4): "1595a5dfb9b1ff86d26d60a72be8be826ee67020545105a667a80177202f1595",
+    ("tablet", 4): "0e7118cbd7979076c46e85f6c55621c0b370a2878f99e08db7c001756696a871",
 }
 
 
