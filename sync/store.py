@@ -134,8 +134,14 @@ class TabletStore:
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        before = current_version(conn)
         migrate(conn, "tablet")
-        return cls(conn, now=now, rng=rng)
+        store = cls(conn, now=now, rng=rng)
+        if 0 < before < current_version(conn) and store._cursor() > 0:
+            # Pulls made before the upgrade left out the tables and columns it adds (see server.pull):
+            # the next pull starts again from cursor 0 and brings every row in the new shape.
+            store.set_state({CURSOR: "0", CURSOR_MARK: None})
+        return store
 
     @property
     def conn(self) -> apsw.Connection:
