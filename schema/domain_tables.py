@@ -370,7 +370,7 @@ NOTICES = Table(
         day("issued_on", "下发日期", "issued on", required=True),
         day("due_by", "送达期限", "due by (every retiree in scope has it by then)", required=True),
         choice("for_category", E.CATEGORY, "发放范围(该类别及以上)",
-               "for retirees of this category and the ones above it (empty: everyone)", required=False),
+               "due to retirees of this category and the ones above it (general: everyone)", default="general"),
     ),
     sync="down", scope="unit_id", shared_below=True, added_in=4,
     indexes=(Index(("unit_id", "due_by")),

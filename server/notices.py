@@ -2,8 +2,8 @@
 
 A supervisor issues a notice — a document to deliver (文件必须送到), a meeting to invite to (会议必须邀请)
 or higher-level guidance to convey (上级精神必须传达) — for a unit; it is due, by ``due_by``, to every
-living retiree of that unit and of every unit below it (of ``for_category`` and the categories above
-it, when given). Notices are written here only, each in one ledgered transaction, so they reach the
+living retiree of that unit and of every unit below it of ``for_category`` or a category above it
+(``general``, the lowest: every retiree). Notices are written here only, each in one ledgered transaction, so they reach the
 pulls of that unit's tablets and of every tablet below it (``notices`` is ``sync="down"`` and
 ``shared_below`` in the registry); tablets record deliveries against them in ``three_musts.notice_id``.
 
@@ -56,7 +56,7 @@ class Notice:
     title: str
     issued_on: str
     due_by: str
-    for_category: str | None
+    for_category: str
 
 
 def parse_day(text: str, what: str) -> str:
@@ -71,11 +71,11 @@ def parse_day(text: str, what: str) -> str:
 
 
 def add_notice(conn: apsw.Connection, *, unit_code: str, kind: str, title: str, issued_on: str, due_by: str,
-               for_category: str | None, actor: str, now: datetime, rng: random.Random) -> Notice:
+               for_category: str, actor: str, now: datetime, rng: random.Random) -> Notice:
     """Issue a notice for ``unit_code`` (see the module docstring); returns it."""
     if kind not in E.MUST_KIND.codes():
         raise BadNoticeValue(f"事项类型须为 {', '.join(E.MUST_KIND.codes())}: {kind!r} (unknown kind)")
-    if for_category is not None and for_category not in CATEGORY_RANK:
+    if for_category not in CATEGORY_RANK:
         raise BadNoticeValue(f"发放范围须为 {', '.join(E.CATEGORY.codes())}: {for_category!r} (unknown category)")
     title = title.strip()
     if not title:
@@ -105,5 +105,4 @@ def list_notices(conn: apsw.Connection, unit_code: str | None = None) -> list[No
     rows = conn.execute(
         "SELECT n.id, u.code, u.name, n.kind, n.title, n.issued_on, n.due_by, n.for_category"
         f" FROM notices n JOIN units u ON u.id = n.unit_id {where} ORDER BY n.due_by DESC, u.code, n.id", args)
-    return [Notice(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]),
-                   None if r[7] is None else str(r[7])) for r in rows]
+    return [Notice(*(str(v) for v in r)) for r in rows]

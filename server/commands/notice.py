@@ -29,11 +29,12 @@ def notice() -> None:
 @click.option("--title", required=True, help="Title (标题) of the document, meeting or guidance.")
 @click.option("--issued", "issued_on", required=True, help="Issue date (下发日期), YYYY-MM-DD.")
 @click.option("--due", "due_by", required=True, help="Due date (送达期限), YYYY-MM-DD, not before --issued.")
-@click.option("--for-category", "for_category", type=click.Choice(E.CATEGORY.codes()), default=None,
-              help="Only retirees of this category and the ones above it (发放范围); default everyone.")
+@click.option("--for-category", "for_category", type=click.Choice(E.CATEGORY.codes()), default="general",
+              show_default=True, help="Due to retirees of this category and the ones above it (发放范围); "
+              "general: everyone.")
 @click.option("--by", "actor", default="office", show_default=True, help="Who issues it (recorded in the ledger).")
 def add(db_path: Path | None, unit_code: str, kind: str, title: str, issued_on: str, due_by: str,
-        for_category: str | None, actor: str) -> None:
+        for_category: str, actor: str) -> None:
     """Issue a notice (下发三必须事项) for a unit and every unit below it; prints its id."""
     from server.notices import add_notice
 
@@ -63,4 +64,4 @@ def list_(db_path: Path | None, unit_code: str | None) -> None:
     click.echo(f"{'notice id':36}  {'unit':10}  {'kind':8}  {'issued':10}  {'due':10}  {'for':13}  title")
     for n in rows:
         click.echo(f"{n.id:36}  {n.unit_code:10}  {n.kind:8}  {n.issued_on:10}  {n.due_by:10}  "
-                   f"{n.for_category or 'all':13}  {n.title}")
+                   f"{n.for_category:13}  {n.title}")

@@ -34,7 +34,7 @@ def _issue(server: LiveServer) -> str:
     conn = open_writer(server.settings.db_path, create=False)
     try:
         return add_notice(conn, unit_code=ORG.county_code, kind="document", title="市委老干部局2026年工作要点",
-                          issued_on="2026-03-01", due_by="2026-03-31", for_category=None, actor="office",
+                          issued_on="2026-03-01", due_by="2026-03-31", for_category="general", actor="office",
                           now=real_now(), rng=random.Random(5)).id
     finally:
         conn.close()
