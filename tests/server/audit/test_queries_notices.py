@@ -8,7 +8,7 @@ above. The retirees are all 一般 but R8 (离休, town A); R4 (department) died
 from __future__ import annotations
 
 from server.audit.app import AuditApp
-from tests.server.audit.fixture import N, Fixture
+from tests.server.audit.fixture import Fixture, N
 from tests.server.audit.test_queries import A_CODE, B_CODE, D_CODE, ORG, rows, who
 
 COUNTY = ORG.county_code
