@@ -35,16 +35,16 @@ _OCCASION_OF = "CASE e.kind " + " ".join(f"WHEN '{k}' THEN '{o}'" for k, o in EV
 _IN_7_DAYS = "v.visited_on BETWEEN e.occurred_on AND date(e.occurred_on, '+7 days')"
 _RANK = "CASE {} " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CATEGORY.codes())) + " END"
 """A category's rank, highest first: a notice is due to the ranks up to its ``for_category``'s."""
-_NOTICE_REACH = f"""WITH RECURSIVE due(id, unit_id, due_by, for_category) AS (
-  SELECT id, unit_id, due_by, for_category FROM notices WHERE due_by BETWEEN :ystart AND :end
-), reach(notice_id, unit_id) AS (
-  SELECT id, unit_id FROM due UNION ALL SELECT r.notice_id, u.id FROM reach r JOIN units u ON u.parent_id = r.unit_id
+_RANKS = "ranks(code, rank) AS (VALUES " + ", ".join(f"('{c}', {i})" for i, c in enumerate(CATEGORY.codes())) + ")"
+_NOTICE_REACH = f"""WITH RECURSIVE {_RANKS}, reach(notice_id, unit_id, due_by, top) AS (
+  SELECT id, unit_id, due_by, {_RANK.format('for_category')} FROM notices WHERE due_by BETWEEN :ystart AND :end
+  UNION ALL SELECT r.notice_id, u.id, r.due_by, r.top FROM reach r JOIN units u ON u.parent_id = r.unit_id
 )
-SELECT x.unit_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM three_musts t WHERE t.notice_id = n.id
-  AND t.retiree_id = x.id AND t.delivered_on <= n.due_by))
-FROM reach r JOIN due n ON n.id = r.notice_id JOIN retirees x ON x.unit_id = r.unit_id
-WHERE {_RANK.format('x.category')} <= {_RANK.format('n.for_category')}
-  AND (x.deceased_on IS NULL OR x.deceased_on > n.due_by)
+SELECT x.unit_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM three_musts t WHERE t.notice_id = r.notice_id
+  AND t.retiree_id = x.id AND t.delivered_on <= r.due_by))
+FROM reach r CROSS JOIN ranks k CROSS JOIN retirees x
+WHERE k.rank <= r.top AND x.unit_id = r.unit_id AND x.category = k.code
+  AND (x.deceased_on IS NULL OR x.deceased_on > r.due_by)
 GROUP BY 1"""
 """Per retiree's unit: (notice, retiree) pairs due in the 12 months — each notice due then, each retiree of
 its unit or a unit below it, of its category or above, living on its due date — and those delivered by then."""

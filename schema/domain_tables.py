@@ -123,7 +123,9 @@ RETIREES = Table(
              Index(("birth_date", "unit_id", "deceased_on", "id"), added_in=2, central_only=True),
              # must_visit_overdue walking units: a unit's birthdays in a month, one index range each
              Index(("unit_id", "birth_month", "birth_date"), added_in=3, central_only=True,
-                   expressions=(("birth_month", "substr(birth_date, 6, 2)"),))),
+                   expressions=(("birth_month", "substr(birth_date, 6, 2)"),)),
+             # the auditors' notice coverage and the report: a unit's retirees of a category, alive when
+             Index(("unit_id", "category", "deceased_on", "id"), added_in=4, central_only=True)),
 )
 
 FAMILY = Table(

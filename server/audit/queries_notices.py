@@ -53,38 +53,31 @@ def notice_coverage(_: Ident) -> CannedQuery:
   FROM period p JOIN notices n ON n.due_by BETWEEN p.m0 AND p.m1 JOIN units u ON u.id = n.unit_id
   WHERE {unit_in_scope('n.unit_id')}
 )"""
-    # every (notice, unit at or below its unit, category it is due to)
-    reach = """reach(notice_id, unit_id) AS (
-  SELECT id, unit_id FROM picked
-  UNION ALL SELECT r.notice_id, u.id FROM reach r JOIN units u ON u.parent_id = r.unit_id
+    # every (notice, unit at or below its unit), with the notice's due date and lowest rank due it
+    reach = f"""reach(notice_id, unit_id, due_by, top) AS (
+  SELECT id, unit_id, due_by, {rank('for_category')} FROM picked
+  UNION ALL SELECT r.notice_id, u.id, r.due_by, r.top FROM reach r JOIN units u ON u.parent_id = r.unit_id
 )"""
-    due = f"""due(notice_id, n) AS MATERIALIZED (
-  SELECT r.notice_id, sum(
-    (SELECT count(*) FROM retirees x WHERE x.unit_id = r.unit_id AND x.category = k.code)
-    - (SELECT count(*) FROM retirees x WHERE x.unit_id = r.unit_id AND x.deceased_on <= p.due_by
-       AND +x.category = k.code))
-  FROM reach r JOIN picked p ON p.id = r.notice_id
-    JOIN ranks k ON k.rank <= {rank('p.for_category')}
-  GROUP BY r.notice_id
+    # each retiree due it (index only: retirees (unit_id, category, deceased_on, id), only the categories
+    # due it) and the first day they had it (index only: three_musts (notice_id, retiree_id, delivered_on))
+    due = """due(notice_id, due_by, first) AS MATERIALIZED (
+  SELECT r.notice_id, r.due_by, (SELECT min(t.delivered_on) FROM three_musts t
+                                 WHERE t.notice_id = r.notice_id AND t.retiree_id = x.id)
+  FROM reach r CROSS JOIN ranks k CROSS JOIN retirees x
+  WHERE k.rank <= r.top AND x.unit_id = r.unit_id AND x.category = k.code
+    AND (x.deceased_on IS NULL OR x.deceased_on > r.due_by)
 )"""
-    first = """first(notice_id, retiree_id, day) AS MATERIALIZED (
-  SELECT p.id, t.retiree_id, min(t.delivered_on)
-  FROM picked p CROSS JOIN three_musts t ON t.notice_id = p.id GROUP BY p.id, t.retiree_id
+    got = """got(notice_id, n, on_time, so_far) AS MATERIALIZED (
+  SELECT notice_id, count(*), sum(first <= due_by), count(first) FROM due GROUP BY notice_id
 )"""
-    got = f"""got(notice_id, on_time, so_far) AS MATERIALIZED (
-  SELECT p.id, sum(f.day <= p.due_by), count(*)
-  FROM first f JOIN picked p ON p.id = f.notice_id JOIN retirees x ON x.id = f.retiree_id
-  WHERE {_due_to('p', 'x')}
-  GROUP BY p.id
-)"""
-    sql = with_clause(extra=(RANKS, picked, reach, due, first, got)) + f"""SELECT p.code AS "下发单位代码",
+    sql = with_clause(extra=(RANKS, picked, reach, due, got)) + f"""SELECT p.code AS "下发单位代码",
   p.name AS "下发单位", p.id AS "事项编号", {label(E.MUST_KIND, 'p.kind')} AS "类型", p.title AS "标题",
   p.issued_on AS "下发日期", p.due_by AS "送达期限", {label(E.CATEGORY, 'p.for_category')} AS "发放范围(及以上)",
   CASE WHEN p.due_by < p.today THEN '已到期' ELSE '未到期' END AS "是否到期",
-  coalesce(d.n, 0) AS "应送达人数", coalesce(g.on_time, 0) AS "按期送达人数",
-  round(100.0 * coalesce(g.on_time, 0) / nullif(d.n, 0), 1) AS "按期送达率(%)",
-  coalesce(g.so_far, 0) AS "至今送达人数", coalesce(d.n, 0) - coalesce(g.so_far, 0) AS "至今未送达人数"
-FROM picked p LEFT JOIN due d ON d.notice_id = p.id LEFT JOIN got g ON g.notice_id = p.id
+  coalesce(g.n, 0) AS "应送达人数", coalesce(g.on_time, 0) AS "按期送达人数",
+  round(100.0 * coalesce(g.on_time, 0) / nullif(g.n, 0), 1) AS "按期送达率(%)",
+  coalesce(g.so_far, 0) AS "至今送达人数", coalesce(g.n, 0) - coalesce(g.so_far, 0) AS "至今未送达人数"
+FROM picked p LEFT JOIN got g ON g.notice_id = p.id
 ORDER BY p.code, p.due_by, p.title, p.id"""
     return CannedQuery(
         "notice_coverage", "三必须事项送达情况",

@@ -70,4 +70,5 @@ def test_coverage_index_is_central_only(tmp_path: Path) -> None:
         names[kind] = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "ix_three_musts_notice_id_retiree_id_delivered_on" in names["central"] - names["tablet"]
     assert "ix_notices_due_by_unit_id" in names["central"] - names["tablet"]
+    assert "ix_retirees_unit_id_category_deceased_on_id" in names["central"] - names["tablet"]
     assert "ix_notices_unit_id_due_by" in names["central"] & names["tablet"]
