@@ -97,6 +97,8 @@ COUNTS: tuple[CountDef, ...] = (
     CountDef("visits", "走访慰问次数", P_YEAR + "的走访慰问记录数,按记录的责任单位统计"),
     CountDef("musts", "“三必须”送达人次", P_YEAR + "的“三必须”送达记录数"),
     *(CountDef(f"musts:{v.code}", v.zh, f"“三必须”送达人次中“{v.zh}”的人次") for v in MUST_KIND.values),
+    CountDef("notices", "到期的三必须事项数", P_YEAR + "内到期的三必须事项(上级或本单位下发的文件、会议通知和"
+             "上级精神)个数,按下发单位统计"),
     CountDef("home_need", "需送学上门党员数", ALIVE + "中不能参加集中活动(能参加集中活动为否)的党员人数"),
     CountDef("orders", "服务订单数", P_YEAR + "内下单的服务订单数(含已取消)"),
     *(CountDef(f"orders:{v.code}", v.zh, f"服务订单数中服务项目为“{v.zh}”的订单数") for v in MENU_ITEM.values),
@@ -166,6 +168,10 @@ RATES: tuple[RateDef, ...] = (
             P_YEAR, ("visits",)),
     *(RateDef(f"musts_cov:{v.code}", f"{v.zh}覆盖率", f"至少收到一次“{v.zh}”的人数", ALIVE + "人数", P_YEAR,
               ("retirees",)) for v in MUST_KIND.values),
+    RateDef("notice_reach", "三必须事项按期送达率",
+            "应送达人次中在送达期限当日或之前有送达记录(关联该事项)的人次",
+            "统计期内到期的每一项三必须事项的应送达人次:下发单位及其所有下级单位中属于发放范围(该类别及以上)、"
+            "送达期限当日在世的离退休干部,每人每项计一次,按离退休干部的责任单位统计", P_YEAR),
     RateDef("home_study", "送学上门覆盖率", "需送学上门党员中至少有一次送学上门记录的人数", "需送学上门党员数",
             P_RECENT, ("home_need",)),
     *(RateDef(f"fulfil:{v.code}", f"{v.zh}完成率", "至报告月末已完成的订单数", "下单的订单数减去已取消的订单数",

@@ -20,7 +20,7 @@ from reports_site.definitions import AGE_BANDS, EVENT_OCCASION, LISTS, MUST_VISI
 from reports_site.period import Period
 from reports_site.units import SELF, UnitTree
 from schema.definitions import CONDITIONS
-from schema.enums import MUST_KIND
+from schema.enums import CATEGORY, MUST_KIND
 
 _ALIVE = "(r.deceased_on IS NULL OR r.deceased_on > :end)"
 _AGE = ("(CAST(strftime('%Y', :end) AS INTEGER) - CAST(strftime('%Y', r.birth_date) AS INTEGER)"
@@ -30,6 +30,21 @@ _LIST_SQL = {k: CONDITIONS[k].at(":end") for k, _, _ in LISTS}
 _NEARBY = "(" + " OR ".join(_LIST_SQL[k] for k in NEARBY_LISTS) + ")"
 _OCCASION_OF = "CASE e.kind " + " ".join(f"WHEN '{k}' THEN '{o}'" for k, o in EVENT_OCCASION) + " END"
 _IN_7_DAYS = "v.visited_on BETWEEN e.occurred_on AND date(e.occurred_on, '+7 days')"
+_RANK = "CASE {} " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CATEGORY.codes())) + " END"
+"""A category's rank, highest first: a notice is due to the ranks up to its ``for_category``'s."""
+_RANKS = "ranks(code, rank) AS (VALUES " + ", ".join(f"('{c}', {i})" for i, c in enumerate(CATEGORY.codes())) + ")"
+_NOTICE_REACH = f"""WITH RECURSIVE {_RANKS}, reach(notice_id, unit_id, due_by, top) AS (
+  SELECT id, unit_id, due_by, {_RANK.format('for_category')} FROM notices WHERE due_by BETWEEN :ystart AND :end
+  UNION ALL SELECT r.notice_id, u.id, r.due_by, r.top FROM reach r JOIN units u ON u.parent_id = r.unit_id
+)
+SELECT x.unit_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM three_musts t WHERE t.notice_id = r.notice_id
+  AND t.retiree_id = x.id AND t.delivered_on <= r.due_by))
+FROM reach r CROSS JOIN ranks k CROSS JOIN retirees x
+WHERE k.rank <= r.top AND x.unit_id = r.unit_id AND x.category = k.code
+  AND (x.deceased_on IS NULL OR x.deceased_on > r.due_by)
+GROUP BY 1"""
+"""Per retiree's unit: (notice, retiree) pairs due in the 12 months — each notice due then, each retiree of
+its unit or a unit below it, of its category or above, living on its due date — and those delivered by then."""
 
 
 @dataclass
@@ -207,6 +222,11 @@ def _musts_and_orders(conn: sqlite3.Connection, p: dict[str, str], out: _Direct)
             v.ratio(f"musts_cov:{kind}", reached.pop((unit_id, kind), 0), v.get("retirees"))
     for (unit_id, kind), n in sorted(reached.items()):  # retirees of units with nobody alive: impossible
         out[unit_id].ratio(f"musts_cov:{kind}", n, 0)
+    for unit_id, n in conn.execute("SELECT unit_id, COUNT(*) FROM notices WHERE due_by BETWEEN :ystart AND :end"
+                                   " GROUP BY 1", p):
+        out[unit_id].count("notices", n)
+    for unit_id, due, on_time in conn.execute(_NOTICE_REACH, p):
+        out[unit_id].ratio("notice_reach", on_time or 0, due)
     done = "status != 'cancelled' AND fulfilled_on IS NOT NULL AND fulfilled_on <= :end"
     for unit_id, item, n, cancelled, fulfilled, provided in conn.execute(
             f"SELECT unit_id, item, COUNT(*), SUM(status = 'cancelled'), SUM({done}),"

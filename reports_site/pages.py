@@ -199,6 +199,8 @@ def _party(p: _Page) -> None:
     p.h2("三必须")
     rows = [[v.zh, n.count(f"musts:{v.code}"), n.rate(f"musts_cov:{v.code}")] for v in MUST_KIND.values]
     p.add(*table(["事项", "送达人次", "覆盖率"], [*rows, ["合计", n.count("musts"), NONE]]))
+    p.add(*table(["指标", "数值"], [["到期的三必须事项数(下发)", n.count("notices")],
+                                   ["三必须事项按期送达率", n.rate("notice_reach")]]))
     p.h2("三帮助")
     # by kind for the whole site only (see definitions.TOP_ONLY)
     rows = [[f"{v.zh}(提出)", n.count(f"helps:{v.code}")] for v in HELP_KIND.values] if p.root else []

@@ -123,7 +123,9 @@ RETIREES = Table(
              Index(("birth_date", "unit_id", "deceased_on", "id"), added_in=2, central_only=True),
              # must_visit_overdue walking units: a unit's birthdays in a month, one index range each
              Index(("unit_id", "birth_month", "birth_date"), added_in=3, central_only=True,
-                   expressions=(("birth_month", "substr(birth_date, 6, 2)"),))),
+                   expressions=(("birth_month", "substr(birth_date, 6, 2)"),)),
+             # the auditors' notice coverage and the report: a unit's retirees of a category, alive when
+             Index(("unit_id", "category", "deceased_on", "id"), added_in=4, central_only=True)),
 )
 
 FAMILY = Table(
@@ -231,9 +233,13 @@ MUSTS = Table(
         text("item", "文件/会议/精神名称", "document, meeting or guidance", required=True),
         day("delivered_on", "送达日期", "delivered on", required=True),
         choice("method", E.DELIVERY),
+        # v4: the notice delivered (三必须事项); older rows and tablets one version behind leave it NULL
+        Column("notice_id", "uuid", "三必须事项", "notice delivered", references="notices", added_in=4),
     ),
     sync="both", scope="unit_id",
-    indexes=(Index(("retiree_id",)), Index(("unit_id", "delivered_on"))),
+    indexes=(Index(("retiree_id",)), Index(("unit_id", "delivered_on")),
+             # the auditors' notice coverage: a notice's deliveries, each retiree's first one
+             Index(("notice_id", "retiree_id", "delivered_on"), added_in=4, central_only=True)),
 )
 
 HELPS = Table(
@@ -354,7 +360,27 @@ HOME_STUDY = Table(
     indexes=(Index(("member_id", "delivered_on")), Index(("unit_id", "delivered_on"))),
 )
 
+NOTICES = Table(
+    "notices", "三必须事项", "three-musts notices",
+    "市委老干部局或某一单位下发的文件、会议通知和上级精神:下发单位及其所有下级单位中属于发放范围的在世"
+    "离退休干部,都应在送达期限前收到(文件必须送到、会议必须邀请、上级精神必须传达)。由上级在服务器上下发,"
+    "平板只读,送达记入三必须记录。",
+    (
+        pk(), unit("下发单位", "issuing unit"),
+        choice("kind", E.MUST_KIND, merge="server"),
+        text("title", "标题", "title", required=True, merge="server"),
+        day("issued_on", "下发日期", "issued on", required=True),
+        day("due_by", "送达期限", "due by (every retiree in scope has it by then)", required=True),
+        choice("for_category", E.CATEGORY, "发放范围(该类别及以上)",
+               "due to retirees of this category and the ones above it (general: everyone)", default="general"),
+    ),
+    sync="down", scope="unit_id", shared_below=True, added_in=4,
+    indexes=(Index(("unit_id", "due_by")),
+             # the auditors' coverage and the report: the notices due in a period, province-wide
+             Index(("due_by", "unit_id"), central_only=True)),
+)
+
 DOMAIN_TABLES: tuple[Table, ...] = (
     UNITS, STAFF, BRANCHES, VENUES, RESOURCES, RETIREES, FAMILY, HISTORY, CONTACTS, EVENTS, VISITS,
-    MUSTS, HELPS, MENU, ORDERS, MEMBERS, MEETINGS, ATTENDANCE, HOME_STUDY,
+    MUSTS, HELPS, MENU, ORDERS, MEMBERS, MEETINGS, ATTENDANCE, HOME_STUDY, NOTICES,
 )

@@ -12,6 +12,9 @@ import msgspec
 
 PROTOCOL_VERSION = 1
 ENVELOPE_MEDIA_TYPE = "application/vnd.laogan.envelope"
+PULL_SCHEMA_DEFAULT = 3
+"""The schema version a pull is shaped for when ``GET /v1/changes`` names none (``schema=``): tablets
+before version 4 did not say, and they are at version 3 (see ``docs/protocol.md``, Version skew)."""
 
 
 class EnrollRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -37,12 +37,12 @@ def main() -> None:
 
 def _register() -> None:
     from reports_site.cli import reports
-    from server.commands import audit, backup, data, device, ledger, org, queue, roster, serve
+    from server.commands import audit, backup, data, device, ledger, notice, org, queue, roster, serve
     from sync.cli import tablet
 
     for group in (data.seed_data, data.demo, ledger.db, ledger.ledger, serve.server, serve.serve, device.device,
                   queue.conflicts, queue.quarantine, queue.supervisor, org.org, roster.roster, backup.backup, backup.restore,
-                  audit.audit, reports, tablet):
+                  audit.audit, notice.notice, reports, tablet):
         main.add_command(group)
 
 

@@ -6,6 +6,10 @@ one range per unit in scope plus the unscoped (global) rows, plus the rows of th
 units *above* the device's unit, which its tablet may read but not edit. Each changed row goes out as an INSERT
 with its current values (the tablet applies it as an upsert) or, when it was deleted or left the
 device's units, as a DELETE of its key.
+
+A page is shaped for the tablet's schema version (:func:`tablet_shape`): a tablet one version behind
+gets no rows of the tables added after its version, and its tables' rows without the columns added
+after it (the tablet migrates later, and then pulls everything again from cursor 0).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from dataclasses import dataclass
 
 import apsw
 
+from schema import SCHEMA_VERSION
+from schema.migrations import migrate
 from schema.tables import synced_tables, table
 
 
@@ -48,6 +54,16 @@ def _changed(conn: apsw.Connection, after: int, scope: tuple[str, ...], shared: 
     ]
 
 
+def tablet_shape(version: int) -> apsw.Connection | None:
+    """An empty tablet database at schema ``version`` (whose table shapes a page for such a tablet must
+    have), or None for the current version (the central database's own synced tables have its shape)."""
+    if version >= SCHEMA_VERSION:
+        return None
+    shape = apsw.Connection(":memory:")
+    migrate(shape, "tablet", target=max(version, 1))
+    return shape
+
+
 def cursor_mark(conn: apsw.Connection, seq: int) -> str:
     """What identifies cursor ``seq`` in this database's history: the first 16 hex digits of the hash of
     the ledger entry that logged change ``seq`` ("" for 0 or a change this database never had). A
@@ -61,7 +77,8 @@ def cursor_mark(conn: apsw.Connection, seq: int) -> str:
 
 
 def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], limit: int,
-               shared: tuple[str, ...] = (), mark: str | None = None) -> PullPage:
+               shared: tuple[str, ...] = (), mark: str | None = None,
+               schema_version: int = SCHEMA_VERSION) -> PullPage:
     """One page of changes after ``after`` for a device whose units are ``scope`` and whose unit has the
     units ``shared`` above it (see the module docstring).
 
@@ -70,6 +87,9 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
     without a mark, it is beyond the newest change — comes from a tablet that synced with this
     database before it was restored from a backup (or replaced): its page starts again from the
     beginning (``start`` 0), so the tablet gets every row as it is now.
+
+    ``schema_version``: the tablet's; an older tablet's page leaves out the tables and columns added after
+    it (see the module docstring).
     """
     row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
     top = int(row[0] or 0) if row else 0
@@ -84,22 +104,28 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
     for seq, tbl, row_id in entries:
         latest[(tbl, row_id)] = seq
     builder = apsw.ChangesetBuilder()  # type: ignore[no-untyped-call]
-    builder.schema(conn, "main")
+    shape = tablet_shape(schema_version)
+    builder.schema(conn if shape is None else shape, "main")
     in_scope, above = set(scope), set(shared)
     order = {t.name: i for i, t in enumerate(synced_tables())}
     rows = 0
     for (tbl, row_id), _ in sorted(latest.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[1])):
         t = table(tbl)
+        if t.added_in > schema_version:
+            continue  # not on that tablet yet: it gets these rows when it pulls again after migrating
         names = t.column_names()
+        width = sum(1 for c in t.columns if c.added_in <= schema_version)  # added columns come last
         cur = conn.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{tbl}" WHERE id = ?',
                            (row_id,)).fetchone()
         unit = None if cur is None or t.scope is None else cur[names.index(t.scope)]
         if cur is not None and (t.scope is None or unit in in_scope or (t.shared_below and unit in above)):
-            builder.add_insert(tbl, False, tuple(cur))
+            builder.add_insert(tbl, False, tuple(cur)[:width])
         else:
-            builder.add_delete(tbl, False, (row_id,) + (None,) * (len(names) - 1))
+            builder.add_delete(tbl, False, (row_id,) + (None,) * (width - 1))
         rows += 1
     out = builder.output()
     builder.close()
+    if shape is not None:
+        shape.close()
     return PullPage(changeset=out, rows=rows, next_cursor=next_cursor, more=more, start=after,
                     mark=cursor_mark(conn, next_cursor))

@@ -3,7 +3,7 @@
 * push: each pending outbox row, in sequence order, is sealed once (``KIND_UPLOAD`` to the server's
   X25519 key, signed with the device's Ed25519 key); the sealed bytes are saved in the outbox *before*
   the first send, so every retry — in this run or after a restart — sends exactly the same bytes.
-* pull: only with an empty outbox; ``GET /v1/changes?after=N`` signed with ``Laogan-Sig``; the body is
+* pull: only with an empty outbox; ``GET /v1/changes?after=N&schema=V`` signed with ``Laogan-Sig``; the body is
   a ``KIND_PULL`` envelope signed by the server and sealed to this device; it is applied together with
   its cursor; repeated while the server answers ``X-Laogan-More: 1``.
 * retries: transport errors, 5xx and 429 (honouring ``Retry-After``) with capped exponential backoff
@@ -234,6 +234,7 @@ class SyncClient:
 
     def _get_changes(self, enrolment: Enrolment, after: int, mark: str | None) -> httpx.Response:
         params = {"after": str(after)} if not mark else {"after": str(after), "mark": mark}
+        params["schema"] = str(self._store.schema_version())  # the page comes in this tablet's table shapes
         url = httpx.URL(f"{enrolment.server_url}/v1/changes", params=params)
         path_qs = url.raw_path.decode("ascii")
 

@@ -127,15 +127,17 @@ class TabletStore:
 
     @classmethod
     def open(cls, path: Path | str, *, now: Clock, rng: random.Random) -> TabletStore:
-        """Open (creating and migrating as needed) the tablet database file at ``path``."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        conn = apsw.Connection(str(p))
+        """Open (creating, migrating) the tablet database at ``path``; upgraded, it pulls again from 0 (server.pull)."""
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = apsw.Connection(str(path))
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-        migrate(conn, "tablet")
-        return cls(conn, now=now, rng=rng)
+        applied = migrate(conn, "tablet")
+        store = cls(conn, now=now, rng=rng)
+        if 0 < applied < current_version(conn) and store._cursor() > 0:  # older pulls left out what it adds
+            store.set_state({CURSOR: "0", CURSOR_MARK: None})
+        return store
 
     @property
     def conn(self) -> apsw.Connection:

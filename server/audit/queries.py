@@ -8,6 +8,7 @@ none takes a parameter that is compared with a personal column (that would be an
 
 from __future__ import annotations
 
+from server.audit.queries_notices import NOTICE_QUERIES
 from server.audit.queries_ops import OPS_QUERIES
 from server.audit.queries_outreach import OUTREACH_QUERIES
 from server.audit.queries_practice import PRACTICE_QUERIES
@@ -16,7 +17,7 @@ from server.audit.sqlbits import CannedQuery, Ident, Role
 
 def canned_queries(role: Role) -> tuple[CannedQuery, ...]:
     ident = Ident(role)
-    return tuple(build(ident) for build in (*PRACTICE_QUERIES, *OUTREACH_QUERIES, *OPS_QUERIES))
+    return tuple(build(ident) for build in (*PRACTICE_QUERIES, *OUTREACH_QUERIES, *NOTICE_QUERIES, *OPS_QUERIES))
 
 
 def query_names() -> frozenset[str]:

@@ -33,6 +33,7 @@ PARAM_HELP = MappingProxyType({
     MONTH_PARAM: "月份 YYYY-MM(留空为本月)month; empty for the current month",
     "tbl": "表名,如 retirees (table name)",
     "row_id": "行编号 (row id)",
+    "notice": "三必须事项编号 (notice id, from 三必须事项送达情况)",
 })
 
 

@@ -20,7 +20,7 @@ from schema import derived
 from schema.domain_tables import DOMAIN_TABLES
 from schema.tables import synced_tables
 from server.db import open_central
-from server.seeddata import contacts, idcard, org, party, roster, services, visits
+from server.seeddata import contacts, idcard, notices, org, party, roster, services, visits
 from server.seeddata.common import Calendar, cumulative, largest_remainder, row_maker
 from server.seeddata.profiles import Profile, get
 from server.seeddata.summary import DEFAULT_AS_OF
@@ -159,7 +159,10 @@ def _chunk(rng: random.Random, c: org.Chunk, cal: Calendar, mk: dict[str, Any], 
     evs, event_rows = visits.events(rng, c.units, people, cal, mk["life_events"])
     w.write("life_events", event_rows)
     w.write("visits", visits.visits(rng, evs, people, cal, mk["visits"]))
-    w.write("three_musts", services.musts(rng, people, cal, mk["three_musts"]))
+    notice_rows, must_rows = notices.link(c, services.musts(rng, people, cal, mk["three_musts"]), mk["notices"],
+                                          {cal.start.year, cal.as_of.year})
+    w.write("notices", notice_rows)
+    w.write("three_musts", must_rows)
     w.write("three_helps", services.helps(rng, people, evs, cal, mk["three_helps"]))
     w.write("service_orders", services.orders(rng, people, cal, resources, venues, c.head.id, mk["service_orders"]))
     meetings, attendance, home = party.meetings(rng, bs, venues, cal, (mk["party_meetings"],

@@ -17,8 +17,12 @@ from server.seeddata.common import Calendar, Row, RowMaker, new_id, pick
 from server.seeddata.roster import Person
 from server.seeddata.visits import Event
 
-_DOCS_PER = (("lixiu", 6), ("county_level", 6), ("section_level", 3), ("general", 1))
-_MEETINGS_PER = (("lixiu", 5), ("county_level", 4), ("section_level", 2), ("general", 0))
+DOCS_PER = (("lixiu", 6), ("county_level", 6), ("section_level", 3), ("general", 1))
+"""How many of the documents (the first ones of ``texts.MUST_ITEMS``) each category gets."""
+MEETINGS_PER = (("lixiu", 5), ("county_level", 4), ("section_level", 2), ("general", 0))
+"""How many of the meetings each category is invited to (a few of the others to the first one too)."""
+GUIDES_PER = (("lixiu", 3), ("county_level", 3), ("section_level", 3), ("general", 1))
+"""How many of the guidance items each category gets for sure (the others one more, half the time)."""
 _PROVIDERS = (
     ("home_care", ("meal_delivery", "neighbour_help", "volunteer", "love_supermarket", "merchant")),
     ("health_care", ("medical",)),
@@ -46,7 +50,7 @@ def musts(rng: random.Random, people: list[Person], cal: Calendar, mk: RowMaker)
                 if month == date.fromordinal(first).month or (month == 0 and item not in titles):
                     titles[item] = item.format(y=date.fromordinal(first).year)
     docs, meets, guides = (options for _, options in texts.MUST_ITEMS)
-    docs_per, meets_per = dict(_DOCS_PER), dict(_MEETINGS_PER)
+    docs_per, meets_per = dict(DOCS_PER), dict(MEETINGS_PER)
     for p in people:
         pr = p.unit.practice
         rate = pr.musts_rate if pr else 0.95

@@ -36,6 +36,11 @@ RESOURCE = uid(950)
 S_FULL, S_PART, S_GONE, S_SUPERVISOR, S_B = (uid(700 + k) for k in range(5))
 
 
+def NOTICE(k: int) -> str:
+    """Three-musts notice k."""
+    return uid(960 + k)
+
+
 def R(n: int) -> str:
     """Retiree n."""
     return uid(1000 + n)
@@ -174,12 +179,21 @@ def make_known_db(tmp_path: Path) -> Path:
             insert(conn, "visits", id=ids(), unit_id=a, retiree_id=R(r), event_id=event, visited_on=day,
                    occasion=occasion, kind=kind, mode=mode, policy_conveyed=policy, staff_id=S_FULL)
         # -- three musts -------------------------------------------------------------------------------
-        for n in range(1, 13):
+        # notices: K1 the county's, due 03-20 to everyone (39 then: 金钟镇 21 with the one who died in
+        # September, 娜姑镇 12, 县财政局 5, the county's own 1); K2 金钟镇's, due 04-10 to 县级 and above (5);
+        # K3 金钟镇's, due 05-01 to 离休 (2); K4 the county's, due in November (outside the 12 months)
+        for k, unit, kind, issued, due, cat in ((1, county, "document", "2026-02-20", "2026-03-20", "general"),
+                                               (2, a, "meeting", "2026-04-01", "2026-04-10", "county_level"),
+                                               (3, a, "meeting", "2026-04-25", "2026-05-01", "lixiu"),
+                                               (4, county, "guidance", "2026-10-20", "2026-11-10", "general")):
+            insert(conn, "notices", id=NOTICE(k), unit_id=unit, kind=kind, title=f"事项{k}", issued_on=issued,
+                   due_by=due, for_category=cat)
+        for n in range(1, 13):  # K1 in time
             insert(conn, "three_musts", id=ids(), unit_id=a, retiree_id=R(n), kind="document", item="文件",
-                   delivered_on="2026-03-03", method="in_person")
-        for day in ("2026-04-04", "2026-05-05"):
+                   delivered_on="2026-03-03", method="in_person", notice_id=NOTICE(1))
+        for day, k in (("2026-04-04", 2), ("2026-05-05", 3)):  # K2 in time, K3 four days late
             insert(conn, "three_musts", id=ids(), unit_id=a, retiree_id=R(1), kind="meeting", item="会议",
-                   delivered_on=day, method="phone")
+                   delivered_on=day, method="phone", notice_id=NOTICE(k))
         # -- service orders: 12 health care (10 done in 1..10 days, 4 of them by the clinic, 1 cancelled,
         # 1 open), 1 comfort -------------------------------------------------------------------------------
         insert(conn, "community_resources", id=RESOURCE, unit_id=a, name="金钟镇卫生院", kind="medical", active=1)

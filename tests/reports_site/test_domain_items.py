@@ -85,6 +85,17 @@ def test_pages_show_the_new_sections(known_site: Built) -> None:
     assert ("<10" in lists or "×" in lists) == ("服务对象人数" not in overview)
 
 
+def test_pages_show_notice_reach(known_site: Built) -> None:
+    # 金钟镇: 13 of 28 due in time; its 2 notices are under 10 (suppressed); the county: 13 of 46, 3 notices
+    town = article_text(known_site.site / "units" / f"{ORG.town_a_code}.html")
+    assert "到期的三必须事项数(下发) <10 三必须事项按期送达率 46.4%" in town
+    overview = article_text(known_site.site / "index.html")
+    assert "到期的三必须事项数(下发) <10 三必须事项按期送达率 28.3%" in overview
+    b = article_text(known_site.site / "units" / f"{ORG.town_b_code}.html")
+    assert "到期的三必须事项数(下发) 0 三必须事项按期送达率 0.0%" in b  # 0 of 12: none of the county's in time
+    assert "三必须事项按期送达率 应送达人次中" in article_text(known_site.site / "methodology.html")
+
+
 def test_methodology_defines_every_count_and_rate(known_site: Built) -> None:
     text = article_text(known_site.site / "methodology.html")
     for c in COUNTS:

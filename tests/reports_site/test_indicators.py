@@ -54,6 +54,19 @@ def test_rates(values: dict[str, Values]) -> None:
         (12, 20), (1, 20), (0, 20))
 
 
+def test_notices(values: dict[str, Values]) -> None:
+    # K1 (county, everyone, due 03-20): 金钟镇 12 of its 21 in time, the others none; K2 (金钟镇, 县级 and
+    # above): 1 of 5; K3 (金钟镇, 离休): 0 of 2, the delivery was late; K4 is due in November
+    a = values[ORG.town_a]
+    assert (a.get("notices"), a.pair("notice_reach")) == (2, (13, 28))
+    assert values[ORG.town_b].pair("notice_reach") == (0, 12)
+    assert values[ORG.dept].pair("notice_reach") == (0, 5)
+    assert values[ORG.county + SELF].pair("notice_reach") == (0, 1)
+    assert values[ORG.county + SELF].get("notices") == 1
+    county = values[ORG.county]
+    assert (county.get("notices"), county.pair("notice_reach")) == (3, (13, 46))
+
+
 def test_orders_and_targets(values: dict[str, Values]) -> None:
     a = values[ORG.town_a]
     assert (a.get("orders"), a.get("orders:health_care"), a.get("orders:emotional_comfort")) == (13, 12, 1)

@@ -27,6 +27,14 @@ TOWN_A, TOWN_B, DEPT = ORG.town_a, ORG.town_b, ORG.dept
 R = {i: uid(200 + i) for i in range(1, 9)}
 S = {i: uid(300 + i) for i in range(1, 7)}
 D = {i: uid(400 + i) for i in range(1, 6)}
+N = {i: uid(660 + i) for i in range(1, 4)}
+# three-musts notices (三必须事项): (n, issuing unit, kind, title, issued, due, for category). N1 is the county's,
+# due 2026-10-10 to everyone: R4 died before it; R1 got it late (11-04), R3 and R8 in time, R4 before she died.
+NOTICES = (
+    (1, ORG.county, "document", "关于做好离退休干部冬季慰问的通知", "2026-09-25", "2026-10-10", "general"),
+    (2, TOWN_A, "meeting", "金钟镇老干部情况通报会", "2026-11-10", "2026-11-25", "lixiu"),
+    (3, ORG.county, "guidance", "党的二十届四中全会精神", "2026-10-25", "2026-11-15", "section_level"),
+)
 
 # (n, unit, name, sex, birth, id number, phone, address, marital, health, hospitalised, disabled,
 #  living_alone, lost_only_child, empty_nest, hardship, residence, deceased_on)
@@ -102,6 +110,12 @@ def _ins(conn: apsw.Connection, table: str, **values: object) -> None:
     conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(values))})", tuple(values.values()))
 
 
+def _notices(conn: apsw.Connection) -> None:
+    for n, unit, kind, title, issued, due, category in NOTICES:
+        _ins(conn, "notices", id=N[n], unit_id=unit, kind=kind, title=title, issued_on=issued, due_by=due,
+             for_category=category)
+
+
 def _people(conn: apsw.Connection) -> None:
     for n, unit, name, phone, role, active in STAFF:
         _ins(conn, "staff", id=S[n], unit_id=unit, name=name, phone=phone, role=role, active=active)
@@ -121,7 +135,10 @@ def _people(conn: apsw.Connection) -> None:
          old_value=NOTES["history_old"], new_value=NOTES["history_new"], changed_at="2026-11-03 09:00:00",
          changed_by=S[1])
     _ins(conn, "three_musts", id=uid(641), unit_id=TOWN_A, retiree_id=R[1], staff_id=S[1], kind="document",
-         item="关于做好离退休干部冬季慰问的通知", delivered_on="2026-11-04", method="in_person")
+         item="关于做好离退休干部冬季慰问的通知", delivered_on="2026-11-04", method="in_person", notice_id=N[1])
+    for i, (rn, day) in enumerate(((3, "2026-10-08"), (8, "2026-09-28"), (4, "2026-09-27"))):  # N1, before its due date
+        _ins(conn, "three_musts", id=uid(642 + i), unit_id=RETIREES[rn - 1][1], retiree_id=R[rn], kind="document",
+             item="冬季慰问通知", delivered_on=day, method="in_person", notice_id=N[1])
     _ins(conn, "three_helps", id=uid(651), unit_id=TOWN_A, retiree_id=R[2], staff_id=S[1], kind="interests",
          raised_on="2026-11-05", details=NOTES["help"])
     _ins(conn, "three_helps", id=uid(652), unit_id=RETIREES[5][1], retiree_id=R[6], staff_id=S[3], kind="hardship",
@@ -235,6 +252,7 @@ def build_fixture(base: Path) -> Fixture:
     try:
         make_org(conn, now=datetime(2026, 9, 1, tzinfo=UTC))
         with ledgered(conn, kind="import", actor="test", now=datetime(2026, 9, 2, tzinfo=UTC)):
+            _notices(conn)
             _people(conn)
             _practice(conn)
             _party(conn)
