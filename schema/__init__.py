@@ -3,4 +3,4 @@
 This package imports nothing else of ours; ``sync`` (the tablet) and ``server`` both build on it.
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4

@@ -6,6 +6,12 @@ one range per unit in scope plus the unscoped (global) rows, plus the rows of th
 units *above* the device's unit, which its tablet may read but not edit. Each changed row goes out as an INSERT
 with its current values (the tablet applies it as an upsert) or, when it was deleted or left the
 device's units, as a DELETE of its key.
+
+A page is cut to the tablet's schema version (``version``): a table newer than it is left out, a row
+has only the columns that version has (new columns come last, and the server fills their defaults when
+such a tablet uploads), and a row that version cannot hold (:attr:`schema.model.Table.rows_since`, e.g.
+a second, dual membership of a retiree under the old UNIQUE index) goes out as a DELETE of its key. A
+tablet that later migrates across such a version pulls everything again (``sync/store.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 
 import apsw
 
+from schema import SCHEMA_VERSION
+from schema.migrations import migrate
 from schema.tables import synced_tables, table
 
 
@@ -60,8 +68,16 @@ def cursor_mark(conn: apsw.Connection, seq: int) -> str:
     return "" if row is None else str(row[0])[:16]
 
 
+def _shape(version: int) -> apsw.Connection:
+    """An empty tablet database at schema ``version``: what a page for that version is built against."""
+    conn = apsw.Connection(":memory:")
+    migrate(conn, "tablet", target=version)
+    return conn
+
+
 def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], limit: int,
-               shared: tuple[str, ...] = (), mark: str | None = None) -> PullPage:
+               shared: tuple[str, ...] = (), mark: str | None = None,
+               version: int = SCHEMA_VERSION) -> PullPage:
     """One page of changes after ``after`` for a device whose units are ``scope`` and whose unit has the
     units ``shared`` above it (see the module docstring).
 
@@ -69,7 +85,8 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
     database's — its ``mark`` (:func:`cursor_mark`, sent by the tablet with the cursor) differs, or,
     without a mark, it is beyond the newest change — comes from a tablet that synced with this
     database before it was restored from a backup (or replaced): its page starts again from the
-    beginning (``start`` 0), so the tablet gets every row as it is now.
+    beginning (``start`` 0), so the tablet gets every row as it is now. ``version``: the tablet's schema
+    version (see the module docstring).
     """
     row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
     top = int(row[0] or 0) if row else 0
@@ -84,15 +101,21 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
     for seq, tbl, row_id in entries:
         latest[(tbl, row_id)] = seq
     builder = apsw.ChangesetBuilder()  # type: ignore[no-untyped-call]
-    builder.schema(conn, "main")
+    shape = conn if version >= SCHEMA_VERSION else _shape(version)
+    builder.schema(shape, "main")
     in_scope, above = set(scope), set(shared)
     order = {t.name: i for i, t in enumerate(synced_tables())}
     rows = 0
     for (tbl, row_id), _ in sorted(latest.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[1])):
         t = table(tbl)
-        names = t.column_names()
-        cur = conn.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{tbl}" WHERE id = ?',
+        if t.added_in > version:
+            continue
+        names = tuple(c.name for c in t.columns_at(version))
+        newer = [cond for v, cond in t.rows_since if version < v]
+        held = f", NOT ({' OR '.join(newer)})" if newer else ""
+        got = conn.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)}{held} FROM "{tbl}" WHERE id = ?',
                            (row_id,)).fetchone()
+        cur = None if got is None or (newer and not got[-1]) else got[:len(names)]
         unit = None if cur is None or t.scope is None else cur[names.index(t.scope)]
         if cur is not None and (t.scope is None or unit in in_scope or (t.shared_below and unit in above)):
             builder.add_insert(tbl, False, tuple(cur))
@@ -101,5 +124,7 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
         rows += 1
     out = builder.output()
     builder.close()
+    if shape is not conn:
+        shape.close()
     return PullPage(changeset=out, rows=rows, next_cursor=next_cursor, more=more, start=after,
                     mark=cursor_mark(conn, next_cursor))

@@ -26,7 +26,14 @@ from schema.auth import sign_request
 from schema.envelope import KIND_PULL, KIND_UPLOAD, Opened, seal, verify_and_open
 from schema.errors import EnvelopeError
 from schema.keys import KeyPair, b64d, b64e
-from schema.wire import ENVELOPE_MEDIA_TYPE, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, Receipt
+from schema.wire import (
+    ENVELOPE_MEDIA_TYPE,
+    PROTOCOL_VERSION,
+    PULL_SCHEMA_PARAM,
+    EnrollRequest,
+    EnrollResponse,
+    Receipt,
+)
 from sync.clock import Clock, parse_iso, unix
 from sync.errors import (
     AlreadyEnrolled,
@@ -234,6 +241,7 @@ class SyncClient:
 
     def _get_changes(self, enrolment: Enrolment, after: int, mark: str | None) -> httpx.Response:
         params = {"after": str(after)} if not mark else {"after": str(after), "mark": mark}
+        params[PULL_SCHEMA_PARAM] = str(self._store.schema_version())
         url = httpx.URL(f"{enrolment.server_url}/v1/changes", params=params)
         path_qs = url.raw_path.decode("ascii")
 

@@ -7,14 +7,22 @@ from typing import Annotated
 import apsw
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from schema import SCHEMA_VERSION
 from schema import envelope as env
 from schema.auth import AuthError, parse_auth_header, verify_request
 from schema.errors import EnvelopeError
 from schema.keys import b64e, ed25519_public_from_raw, x25519_public_from_raw
-from schema.wire import ENVELOPE_MEDIA_TYPE, EnrollRequest, EnrollResponse, Health, Receipt
+from schema.wire import (
+    ENVELOPE_MEDIA_TYPE,
+    PULL_SCHEMA_PARAM,
+    PULL_SCHEMA_UNSTATED,
+    EnrollRequest,
+    EnrollResponse,
+    Health,
+    Receipt,
+)
 from server import devices, uploads
 from server.errors import BadRequest, RateLimited, Unauthorized
 from server.ledger_audit import maybe_checkpoint
@@ -107,6 +115,9 @@ async def changes(
     after: Annotated[int, Parameter(ge=0, le=2**62, description="cursor from the previous pull")] = 0,
     mark: Annotated[str | None, Parameter(pattern="^[0-9a-f]{0,16}$", max_length=16,
                                           description="X-Laogan-Mark of the previous pull")] = None,
+    tablet_schema: Annotated[int, QueryParameter(name=PULL_SCHEMA_PARAM, ge=1, le=SCHEMA_VERSION,
+                                     description="the tablet's schema version (before 4: not sent)")]
+    = PULL_SCHEMA_UNSTATED,
 ) -> Response[bytes]:
     svc = _svc(state)
     now = svc.clock()
@@ -135,7 +146,8 @@ async def changes(
         svc.limiter.charge(device.id, now.timestamp())
         with conn:  # one read transaction: rows and cursor agree
             page = build_page(conn, after=after, scope=devices.scope_units(conn, device.unit_id), limit=limit,
-                              shared=devices.ancestor_units(conn, device.unit_id), mark=mark)
+                              shared=devices.ancestor_units(conn, device.unit_id), mark=mark,
+                              version=tablet_schema)
         return device, page
 
     device, page = await svc.readers.run(work)

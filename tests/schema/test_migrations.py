@@ -27,6 +27,10 @@ SHIPPED = {
     # 3: the (unit, birth month, birth date) expression index for must_visit_overdue, central only
     ("central", 3): "9da4200cff289bbe49f2c62433fa3eec04457b6c09f5e53e1696caf0b457b54b",
     ("tablet", 3): "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    # 4: party groups; party_members.relation (formal / dual) and group_id; the one-row-per-retiree
+    # UNIQUE index replaced by one formal row per retiree and one row per (retiree, branch), both kinds
+    ("central", 4): "7beb9714a31660a5abfc4be33bdc7fd0f488feb10773d8d70e03619eb4afbbc3",
+    ("tablet", 4): "91ac493b790fec72fb15c2f36488208f6da2b199a9f09fe70943ac5d305ccee6",
 }
 
 
