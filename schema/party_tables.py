@@ -69,7 +69,11 @@ MEMBERS = Table(
              # 一方隶属: one formal membership per retiree; and one row per (retiree, branch)
              Index(("retiree_id", "relation"), unique=True, where=FORMAL, added_in=V_DUAL),
              Index(("retiree_id", "branch_id"), unique=True, added_in=V_DUAL),
-             Index(("group_id",), added_in=V_DUAL)),
+             Index(("group_id",), added_in=V_DUAL),
+             # the auditors' branch_membership: every branch's memberships by relation and group, from the
+             # index alone; and the (few) dual memberships, one range
+             Index(("branch_id", "relation", "group_id"), added_in=V_DUAL, central_only=True),
+             Index(("relation", "retiree_id", "branch_id"), added_in=V_DUAL, central_only=True)),
     rows_since=((V_DUAL, "relation <> 'formal'"),),
 )
 MEETINGS = Table(

@@ -33,10 +33,9 @@ from types import TracebackType
 
 import apsw
 
-from schema import SCHEMA_VERSION
 from schema.ids import time_ordered_id
 from schema.migrations import current_version, migrate
-from schema.tables import pull_shape_changes, table, uploadable_tables
+from schema.tables import table, uploadable_tables
 from sync import history
 from sync.changesets import check_pull, check_upload, pull_conflict
 from sync.clock import Clock, iso
@@ -52,6 +51,7 @@ from sync.guard import CaptureGuard
 from sync.recorder import Recorder, Update
 from sync.shared import SHARED_TABLES, refuse_foreign_shared_rows
 from sync.state import CURSOR, CURSOR_MARK, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, OutboxEntry, Status
+from sync.upgrade import restart_pulls_across_shape_changes
 
 BUSY_TIMEOUT_MS = 10_000
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -115,19 +115,6 @@ class _Capture:
             self._store._abort_capture()
 
 
-def _restart_pulls_across_shape_changes(conn: apsw.Connection) -> None:
-    """Before migrating a database whose pulls came at an older schema: when a version ahead changes what
-    a pull brings (new synced tables or columns, rows the old version could not hold), set the pull cursor
-    back to 0 so the next pull brings every row again, in the new shape. Done before the migration, in
-    its own transaction, so a crash in between only does it again."""
-    have = current_version(conn)
-    if have == 0 or not any(pull_shape_changes(v) for v in range(have + 1, SCHEMA_VERSION + 1)):
-        return
-    with conn:
-        conn.execute("UPDATE sync_state SET value = '0' WHERE key = ? AND value IS NOT NULL", (CURSOR,))
-        conn.execute("UPDATE sync_state SET value = NULL WHERE key = ?", (CURSOR_MARK,))
-
-
 class TabletStore:
     """The tablet database (see the module docstring). One store per connection, one thread."""
 
@@ -148,7 +135,7 @@ class TabletStore:
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-        _restart_pulls_across_shape_changes(conn)
+        restart_pulls_across_shape_changes(conn)
         migrate(conn, "tablet")
         return cls(conn, now=now, rng=rng)
 

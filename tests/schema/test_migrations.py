@@ -29,7 +29,7 @@ SHIPPED = {
     ("tablet", 3): "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     # 4: party groups; party_members.relation (formal / dual) and group_id; the one-row-per-retiree
     # UNIQUE index replaced by one formal row per retiree and one row per (retiree, branch), both kinds
-    ("central", 4): "7beb9714a31660a5abfc4be33bdc7fd0f488feb10773d8d70e03619eb4afbbc3",
+    ("central", 4): "8162067cea48d4cadfdf2974c5d7d72088d56c32493727deb7353391ac21fedd",
     ("tablet", 4): "91ac493b790fec72fb15c2f36488208f6da2b199a9f09fe70943ac5d305ccee6",
 }
 

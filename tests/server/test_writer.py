@@ -227,4 +227,4 @@ def test_health_says_when_the_writer_has_stopped(server_settings: Settings) -> N
         assert (ok.status_code, ok.json()["status"]) == (200, "ok")
         client.app.state.laogan.writer.close()
         down = client.get("/v1/health")
-        assert (down.status_code, down.json()["status"], down.json()["schema_version"]) == (503, "writer_stopped", 3)
+        assert (down.status_code, down.json()["status"], down.json()["schema_version"]) == (503, "writer_stopped", 4)
