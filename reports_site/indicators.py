@@ -142,8 +142,8 @@ def _roster(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) -> None:
            " (SELECT 1 FROM party_members m JOIN home_study h ON h.member_id = m.id WHERE m.retiree_id = r.id"
            " AND h.delivered_on BETWEEN :rstart AND :end) ELSE 0 END),"
            " SUM(EXISTS (SELECT 1 FROM party_members m WHERE m.retiree_id = r.id AND m.relation = 'dual'))"
-           f" FROM retirees r WHERE {_ALIVE} AND EXISTS (SELECT 1 FROM party_members m WHERE m.retiree_id = r.id)"
-           " GROUP BY 1")
+           f" FROM (SELECT DISTINCT retiree_id FROM party_members) p JOIN retirees r ON r.id = p.retiree_id"
+           f" WHERE {_ALIVE} GROUP BY 1")
     for unit_id, members, need, reached, dual in conn.execute(sql, p):
         v = out[unit_id]
         v.count("members", members)
