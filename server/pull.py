@@ -11,7 +11,7 @@ A page is cut to the tablet's schema version (``version``): a table newer than i
 has only the columns that version has (new columns come last, and the server fills their defaults when
 such a tablet uploads), and a row that version cannot hold (:attr:`schema.model.Table.rows_since`, e.g.
 a second, dual membership of a retiree under the old UNIQUE index) goes out as a DELETE of its key. A
-tablet that later migrates across such a version pulls everything again (``sync/store.py``).
+tablet that later migrates across such a version pulls everything again (``sync/upgrade.py``).
 """
 
 from __future__ import annotations
