@@ -92,7 +92,11 @@ COUNTS: tuple[CountDef, ...] = (
     *(CountDef(f"cat:{v.code}", v.zh, f"{ALIVE}中人员类别为“{v.zh}”的人数") for v in CATEGORY.values),
     *(CountDef(f"age:{k}", zh, f"{ALIVE}中报告月末年龄为{zh}的人数(5岁一组,90岁及以上合并)")
       for k, zh in AGE_BANDS),
-    CountDef("members", "党员人数", ALIVE + "中的党员人数"),
+    CountDef("members", "党员人数", ALIVE + "中的党员人数(每人只计一次:正式组织关系所在的支部之外,"
+             "另受特设党支部双重管理的党员不重复计算)"),
+    CountDef("members_dual", "双重管理党员人数",
+             "党员人数中除正式组织关系所在支部(一方隶属)外,另有特设党支部双重管理的人数(“两不、一方、两双”;"
+             "一人受几个特设党支部管理也只计一次)"),
     *(CountDef(f"list:{k}", zh, f"{ALIVE}中{d}的人数") for k, zh, d in LISTS),
     CountDef("visits", "走访慰问次数", P_YEAR + "的走访慰问记录数,按记录的责任单位统计"),
     CountDef("musts", "“三必须”送达人次", P_YEAR + "的“三必须”送达记录数"),
@@ -108,6 +112,7 @@ COUNTS: tuple[CountDef, ...] = (
              "“三帮助”事项中办理状态为已解决、且办结日期不晚于报告月末的事项数(转办、未能解决和办理中的不计)"),
     CountDef("branches", "党支部数", "登记的离退休干部党支部个数(含联合组建和特设党支部),按支部所属单位统计"),
     CountDef("branches_special", "特设党支部数", "党支部数中类型为“特设党支部”的个数"),
+    CountDef("groups", "党小组数", "党支部内根据居住地、兴趣爱好等设置的党小组个数,按党小组所属单位统计"),
     CountDef("meetings", "组织生活次数", P_YEAR + "内召开的组织生活(“三会一课”、民主评议党员、主题学习)次数,"
              "按记录的责任单位统计"),
     *(CountDef(f"meetings:{v.code}", v.zh, f"组织生活次数中类型为“{v.zh}”的次数") for v in MEETING_KIND.values),
@@ -144,7 +149,7 @@ SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
 """Totals that equal the sum of their parts on every unit (besides every cell = sum over sub-units)."""
 AT_MOST: tuple[tuple[str, str], ...] = (
     ("members", "retirees"), *((f"list:{k}", "retirees") for k, _, _ in LISTS),
-    ("home_need", "members"), ("venues_five", "venues"), ("helps_resolved", "helps"),
+    ("home_need", "members"), ("members_dual", "members"), ("venues_five", "venues"), ("helps_resolved", "helps"),
     ("branches_special", "branches"), ("nearby_target", "retirees"), ("nearby_enrolled", "nearby_target"),
     *((f"list:{k}", "nearby_target") for k in NEARBY_LISTS),
 )

@@ -148,12 +148,18 @@ def _roster(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) -> None:
     for unit_id, *pairs in conn.execute(f"SELECT unit_id, {targets} FROM retirees r WHERE {_ALIVE} GROUP BY 1", p):
         for i, (k, _, _, _) in enumerate(TARGETS):
             out[unit_id].ratio(f"target:{k}", pairs[2 * i + 1] or 0, pairs[2 * i] or 0)
+    # one row per member (a person), whatever their memberships: formal in one branch (一方隶属), possibly also
+    # managed by special branches (双重管理); home study under any of them reaches the person
     sql = ("SELECT r.unit_id, COUNT(*), SUM(r.can_attend = 0), SUM(CASE WHEN r.can_attend = 0 THEN EXISTS"
-           " (SELECT 1 FROM home_study h WHERE h.member_id = m.id AND h.delivered_on BETWEEN :rstart AND :end)"
-           f" ELSE 0 END) FROM party_members m JOIN retirees r ON r.id = m.retiree_id WHERE {_ALIVE} GROUP BY 1")
-    for unit_id, members, need, reached in conn.execute(sql, p):
+           " (SELECT 1 FROM party_members m JOIN home_study h ON h.member_id = m.id WHERE m.retiree_id = r.id"
+           " AND h.delivered_on BETWEEN :rstart AND :end) ELSE 0 END),"
+           " SUM(EXISTS (SELECT 1 FROM party_members m WHERE m.retiree_id = r.id AND m.relation = 'dual'))"
+           f" FROM (SELECT DISTINCT retiree_id FROM party_members) p JOIN retirees r ON r.id = p.retiree_id"
+           f" WHERE {_ALIVE} GROUP BY 1")
+    for unit_id, members, need, reached, dual in conn.execute(sql, p):
         v = out[unit_id]
         v.count("members", members)
+        v.count("members_dual", dual or 0)
         v.count("home_need", need or 0)
         v.ratio("home_study", reached or 0, need or 0)
 
@@ -266,7 +272,7 @@ def _resources(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) -> Non
 
 
 def _helps_and_party(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) -> None:
-    """Three helps raised in the 12 months (and resolved by the month's end); branches; meetings held in
+    """Three helps raised in the 12 months (and resolved by the month's end); branches and party groups; meetings held in
     the 12 months by kind, with their attendance records."""
     resolved = "status = 'resolved' AND resolved_on IS NOT NULL AND resolved_on <= :end"
     for unit_id, kind, n, done in conn.execute(
@@ -280,6 +286,8 @@ def _helps_and_party(conn: sqlite3.Connection, p: dict[str, str], out: _Direct) 
             "SELECT unit_id, COUNT(*), SUM(kind = 'special') FROM party_branches GROUP BY 1"):
         out[unit_id].count("branches", n)
         out[unit_id].count("branches_special", special or 0)
+    for unit_id, n in conn.execute("SELECT unit_id, COUNT(*) FROM party_groups GROUP BY 1"):
+        out[unit_id].count("groups", n)
     for unit_id, kind, n, rows, present in conn.execute(
             "SELECT m.unit_id, m.kind, COUNT(DISTINCT m.id), COUNT(a.id), SUM(a.status = 'present')"
             " FROM party_meetings m LEFT JOIN meeting_attendance a ON a.meeting_id = m.id"

@@ -208,7 +208,9 @@ def _party(p: _Page) -> None:
                                    ["解决率", n.rate("helps_resolved_share")]]))
     p.h2("党组织生活")
     p.add(*table(["指标", "数值"], [["党支部数", n.count("branches")], ["其中特设党支部数", n.count("branches_special")],
-                                   ["党员人数", n.count("members")], ["组织生活出席率", n.rate("attendance")]]))
+                                   ["党小组数", n.count("groups")], ["党员人数", n.count("members")],
+                                   ["其中双重管理党员人数", n.count("members_dual")],
+                                   ["组织生活出席率", n.rate("attendance")]]))
     rows = [[v.zh, n.count(f"meetings:{v.code}")] for v in MEETING_KIND.values]
     p.add(*table(["组织生活类型", "次数"], [*rows, ["合计", n.count("meetings")]]))
     p.h2("送学上门")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from schema import enums as E
 from schema.columns import choice, day, flag, integer, money, pk, ref, text, unit
 from schema.model import Column, Index, Table
+from schema.party_tables import ATTENDANCE, BRANCHES, GROUPS, HOME_STUDY, MEETINGS, MEMBERS
 
 UNITS = Table(
     "units", "组织单位", "org units",
@@ -35,20 +36,6 @@ STAFF = Table(
         flag("active", "在岗", "active"),
     ),
     sync="down", scope="unit_id",
-    indexes=(Index(("unit_id",)),),
-)
-
-BRANCHES = Table(
-    "party_branches", "离退休干部党支部", "party branches",
-    "单独组建、联合组建或特设的离退休干部党支部。",
-    (
-        pk(), unit("所属单位", "unit"),
-        text("name", "支部名称", "branch name", required=True),
-        choice("kind", E.BRANCH_KIND),
-        choice("special_basis", E.SPECIAL_BASIS, required=False),
-        day("founded_on", "成立日期", "founded on"),
-    ),
-    sync="both", scope="unit_id", shared_below=True,
     indexes=(Index(("unit_id",)),),
 )
 
@@ -301,65 +288,6 @@ ORDERS = Table(
                    central_only=True)),
 )
 
-MEMBERS = Table(
-    "party_members", "党员", "party members",
-    "离退休干部党员及其所在支部;不能参加组织生活的党员需送学上门。",
-    (
-        pk(), unit(),
-        ref("retiree_id", "retirees", "离退休干部", "retiree", required=True),
-        ref("branch_id", "party_branches", "所在支部", "branch", required=True),
-        choice("role", E.MEMBER_ROLE, default="member"),
-        day("joined_on", "入党日期", "joined the party on"),
-    ),
-    sync="both", scope="unit_id",
-    indexes=(Index(("retiree_id",), unique=True), Index(("branch_id",)), Index(("unit_id",))),
-)
-
-MEETINGS = Table(
-    "party_meetings", "组织生活", "party meetings",
-    "“三会一课”、民主评议党员、主题学习。",
-    (
-        pk(), unit(),
-        ref("branch_id", "party_branches", "支部", "branch", required=True),
-        choice("kind", E.MEETING_KIND),
-        day("held_on", "日期", "held on", required=True),
-        text("topic", "主题", "topic"),
-        ref("venue_id", "venues", "地点", "venue"),
-    ),
-    sync="both", scope="unit_id",
-    indexes=(Index(("branch_id", "held_on")), Index(("unit_id", "held_on"))),
-)
-
-ATTENDANCE = Table(
-    "meeting_attendance", "出席情况", "meeting attendance",
-    "每次组织生活每名党员的出席情况;民主评议时记录评议等次。",
-    (
-        pk(), unit(),
-        ref("meeting_id", "party_meetings", "组织生活", "meeting", required=True),
-        ref("member_id", "party_members", "党员", "member", required=True),
-        choice("status", E.ATTENDANCE),
-        choice("appraisal", E.APPRAISAL, required=False),
-    ),
-    sync="both", scope="unit_id",
-    indexes=(Index(("meeting_id", "member_id"), unique=True), Index(("member_id", "status", "meeting_id"))),
-)
-
-HOME_STUDY = Table(
-    "home_study", "送学上门", "study delivered home",
-    "为不能参加集中学习的党员送学上门。",
-    (
-        pk(), unit(),
-        ref("member_id", "party_members", "党员", "member", required=True),
-        ref("staff_id", "staff", "送学人", "staff member"),
-        ref("meeting_id", "party_meetings", "补学的组织生活", "meeting made up for"),
-        day("delivered_on", "送学日期", "delivered on", required=True),
-        choice("form", E.STUDY_FORM),
-        text("topic", "学习内容", "topic"),
-    ),
-    sync="both", scope="unit_id",
-    indexes=(Index(("member_id", "delivered_on")), Index(("unit_id", "delivered_on"))),
-)
-
 NOTICES = Table(
     "notices", "三必须事项", "three-musts notices",
     "市委老干部局或某一单位下发的文件、会议通知和上级精神:下发单位及其所有下级单位中属于发放范围的在世"
@@ -382,5 +310,5 @@ NOTICES = Table(
 
 DOMAIN_TABLES: tuple[Table, ...] = (
     UNITS, STAFF, BRANCHES, VENUES, RESOURCES, RETIREES, FAMILY, HISTORY, CONTACTS, EVENTS, VISITS,
-    MUSTS, HELPS, MENU, ORDERS, MEMBERS, MEETINGS, ATTENDANCE, HOME_STUDY, NOTICES,
+    MUSTS, HELPS, MENU, ORDERS, GROUPS, MEMBERS, MEETINGS, ATTENDANCE, HOME_STUDY, NOTICES,
 )

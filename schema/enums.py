@@ -216,6 +216,21 @@ MEMBER_ROLE = _enum(
     ("group_leader", "党小组长", "group leader"),
 )
 
+MEMBER_RELATION = _enum(
+    "member_relation", "组织关系", "membership relation",
+    ("formal", "隶属(正式组织关系)", "formal affiliation"),
+    ("dual", "双重管理", "dual management"),
+)
+"""“两不、一方、两双”: a member's formal affiliation (一方隶属) is with one branch; a special branch
+(特设党支部) also manages the member (双重管理) and the member takes part in both (双边活动)."""
+
+GROUP_BASIS = _enum(
+    "group_basis", "党小组设置依据", "basis of a party group",
+    ("residence", "居住地", "place of residence"),
+    ("interest", "兴趣爱好", "hobbies and interests"),
+    ("other", "其他", "other"),
+)
+
 MEETING_KIND = _enum(
     "meeting_kind", "组织生活类型", "meeting kind",
     ("member_assembly", "支部党员大会", "branch members' assembly"),
@@ -254,5 +269,5 @@ ALL_ENUMS: tuple[Enum, ...] = (
     UNIT_LEVEL, SEX, CATEGORY, RESIDENCE, MARITAL, HEALTH, RELATION, STAFF_ROLE, CONTACT_CHANNEL,
     CONTACT_WITH, VISIT_OCCASION, VISIT_KIND, VISIT_MODE, EVENT_KIND, MUST_KIND, DELIVERY, HELP_KIND,
     HELP_STATUS, MENU_ITEM, ORDER_STATUS, RESOURCE_KIND, BRANCH_KIND, SPECIAL_BASIS, MEMBER_ROLE,
-    MEETING_KIND, ATTENDANCE, APPRAISAL, STUDY_FORM,
+    MEMBER_RELATION, GROUP_BASIS, MEETING_KIND, ATTENDANCE, APPRAISAL, STUDY_FORM,
 )

@@ -96,6 +96,9 @@ class Index:
     central_dropped_in: int | None = None
     """Schema version whose migration drops it from the central database (tablets keep it). It stays in
     the registry because the older migrations, which never change, create it."""
+    dropped_in: int | None = None
+    """Schema version whose migration drops it from both databases (e.g. a UNIQUE rule replaced by
+    narrower ones). It stays in the registry for the same reason."""
     expressions: tuple[tuple[str, str], ...] = ()
     """``(name, SQL)`` for entries of ``columns`` that are expressions rather than columns, e.g.
     ``("birth_month", "substr(birth_date, 6, 2)")``: the name goes into the index's name, the SQL into
@@ -109,6 +112,8 @@ class Index:
     def present(self, kind: str, version: int) -> bool:
         """Whether a ``kind`` (``central`` or ``tablet``) database at schema ``version`` has this index."""
         if self.added_in > version or (self.central_only and kind != "central"):
+            return False
+        if self.dropped_in is not None and version >= self.dropped_in:
             return False
         dropped = self.central_dropped_in
         return not (kind == "central" and dropped is not None and version >= dropped)
@@ -148,6 +153,14 @@ class Table:
     """Rows are never updated or deleted (ledger, logs)."""
     derivation: Derivation | None = None
     """For ``sync="derived"``: how its rows follow from other tables."""
+    rows_since: tuple[tuple[int, str], ...] = ()
+    """``(version, SQL condition on the row)``: rows meeting the condition exist only from schema
+    ``version`` on — a tablet at an older version could not hold them (e.g. a second row under a UNIQUE
+    index that version drops) — so a pull for such a tablet leaves them out."""
+
+    def columns_at(self, version: int) -> tuple[Column, ...]:
+        """The columns a database at schema ``version`` has (new columns are added at the end)."""
+        return tuple(c for c in self.columns if c.added_in <= version)
 
     def column(self, name: str) -> Column:
         for c in self.columns:

@@ -62,3 +62,11 @@ def uploadable_tables() -> tuple[Table, ...]:
 def personal_columns() -> dict[str, tuple[str, ...]]:
     """Table name -> its personal-data columns (only tables that have any)."""
     return {t.name: t.personal_columns() for t in TABLES if t.personal_columns()}
+
+
+def pull_shape_changes(version: int) -> bool:
+    """Whether schema ``version`` changes what a pull brings a tablet: a new synced table or column, or
+    rows only that version can hold (:attr:`Table.rows_since`). A tablet migrating across such a version
+    pulls everything again (its cursor was reached without them)."""
+    return any(t.synced and (t.added_in == version or any(c.added_in == version for c in t.columns)
+                             or any(v == version for v, _ in t.rows_since)) for t in TABLES)

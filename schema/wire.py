@@ -12,9 +12,12 @@ import msgspec
 
 PROTOCOL_VERSION = 1
 ENVELOPE_MEDIA_TYPE = "application/vnd.laogan.envelope"
-PULL_SCHEMA_DEFAULT = 3
-"""The schema version a pull is shaped for when ``GET /v1/changes`` names none (``schema=``): tablets
-before version 4 did not say, and they are at version 3 (see ``docs/protocol.md``, Version skew)."""
+PULL_SCHEMA_PARAM = "schema"
+"""Query parameter of ``GET /v1/changes``: the tablet's schema version; the page holds the tables,
+columns and rows a database at that version has (see ``server/pull.py``)."""
+PULL_SCHEMA_UNSTATED = 3
+"""The schema version of a pull that does not state one: tablets before version 4 never sent it, and
+versions 1 to 3 share one synced shape."""
 
 
 class EnrollRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -7,9 +7,11 @@ units *above* the device's unit, which its tablet may read but not edit. Each ch
 with its current values (the tablet applies it as an upsert) or, when it was deleted or left the
 device's units, as a DELETE of its key.
 
-A page is shaped for the tablet's schema version (:func:`tablet_shape`): a tablet one version behind
-gets no rows of the tables added after its version, and its tables' rows without the columns added
-after it (the tablet migrates later, and then pulls everything again from cursor 0).
+A page is cut to the tablet's schema version (``version``): a table newer than it is left out, a row
+has only the columns that version has (new columns come last, and the server fills their defaults when
+such a tablet uploads), and a row that version cannot hold (:attr:`schema.model.Table.rows_since`, e.g.
+a second, dual membership of a retiree under the old UNIQUE index) goes out as a DELETE of its key. A
+tablet that later migrates across such a version pulls everything again (``sync/upgrade.py``).
 """
 
 from __future__ import annotations
@@ -54,16 +56,6 @@ def _changed(conn: apsw.Connection, after: int, scope: tuple[str, ...], shared: 
     ]
 
 
-def tablet_shape(version: int) -> apsw.Connection | None:
-    """An empty tablet database at schema ``version`` (whose table shapes a page for such a tablet must
-    have), or None for the current version (the central database's own synced tables have its shape)."""
-    if version >= SCHEMA_VERSION:
-        return None
-    shape = apsw.Connection(":memory:")
-    migrate(shape, "tablet", target=max(version, 1))
-    return shape
-
-
 def cursor_mark(conn: apsw.Connection, seq: int) -> str:
     """What identifies cursor ``seq`` in this database's history: the first 16 hex digits of the hash of
     the ledger entry that logged change ``seq`` ("" for 0 or a change this database never had). A
@@ -76,9 +68,16 @@ def cursor_mark(conn: apsw.Connection, seq: int) -> str:
     return "" if row is None else str(row[0])[:16]
 
 
+def _shape(version: int) -> apsw.Connection:
+    """An empty tablet database at schema ``version``: what a page for that version is built against."""
+    conn = apsw.Connection(":memory:")
+    migrate(conn, "tablet", target=version)
+    return conn
+
+
 def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], limit: int,
                shared: tuple[str, ...] = (), mark: str | None = None,
-               schema_version: int = SCHEMA_VERSION) -> PullPage:
+               version: int = SCHEMA_VERSION) -> PullPage:
     """One page of changes after ``after`` for a device whose units are ``scope`` and whose unit has the
     units ``shared`` above it (see the module docstring).
 
@@ -86,10 +85,8 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
     database's — its ``mark`` (:func:`cursor_mark`, sent by the tablet with the cursor) differs, or,
     without a mark, it is beyond the newest change — comes from a tablet that synced with this
     database before it was restored from a backup (or replaced): its page starts again from the
-    beginning (``start`` 0), so the tablet gets every row as it is now.
-
-    ``schema_version``: the tablet's; an older tablet's page leaves out the tables and columns added after
-    it (see the module docstring).
+    beginning (``start`` 0), so the tablet gets every row as it is now. ``version``: the tablet's schema
+    version (see the module docstring).
     """
     row = conn.execute("SELECT max(seq) FROM change_log").fetchone()
     top = int(row[0] or 0) if row else 0
@@ -104,28 +101,30 @@ def build_page(conn: apsw.Connection, *, after: int, scope: tuple[str, ...], lim
     for seq, tbl, row_id in entries:
         latest[(tbl, row_id)] = seq
     builder = apsw.ChangesetBuilder()  # type: ignore[no-untyped-call]
-    shape = tablet_shape(schema_version)
-    builder.schema(conn if shape is None else shape, "main")
+    shape = conn if version >= SCHEMA_VERSION else _shape(version)
+    builder.schema(shape, "main")
     in_scope, above = set(scope), set(shared)
     order = {t.name: i for i, t in enumerate(synced_tables())}
     rows = 0
     for (tbl, row_id), _ in sorted(latest.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[1])):
         t = table(tbl)
-        if t.added_in > schema_version:
-            continue  # not on that tablet yet: it gets these rows when it pulls again after migrating
-        names = t.column_names()
-        width = sum(1 for c in t.columns if c.added_in <= schema_version)  # added columns come last
-        cur = conn.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} FROM "{tbl}" WHERE id = ?',
+        if t.added_in > version:
+            continue
+        names = tuple(c.name for c in t.columns_at(version))
+        newer = [cond for v, cond in t.rows_since if version < v]
+        held = f", NOT ({' OR '.join(newer)})" if newer else ""
+        got = conn.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)}{held} FROM "{tbl}" WHERE id = ?',
                            (row_id,)).fetchone()
+        cur = None if got is None or (newer and not got[-1]) else got[:len(names)]
         unit = None if cur is None or t.scope is None else cur[names.index(t.scope)]
         if cur is not None and (t.scope is None or unit in in_scope or (t.shared_below and unit in above)):
-            builder.add_insert(tbl, False, tuple(cur)[:width])
+            builder.add_insert(tbl, False, tuple(cur))
         else:
-            builder.add_delete(tbl, False, (row_id,) + (None,) * (width - 1))
+            builder.add_delete(tbl, False, (row_id,) + (None,) * (len(names) - 1))
         rows += 1
     out = builder.output()
     builder.close()
-    if shape is not None:
+    if shape is not conn:
         shape.close()
     return PullPage(changeset=out, rows=rows, next_cursor=next_cursor, more=more, start=after,
                     mark=cursor_mark(conn, next_cursor))

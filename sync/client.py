@@ -3,7 +3,7 @@
 * push: each pending outbox row, in sequence order, is sealed once (``KIND_UPLOAD`` to the server's
   X25519 key, signed with the device's Ed25519 key); the sealed bytes are saved in the outbox *before*
   the first send, so every retry — in this run or after a restart — sends exactly the same bytes.
-* pull: only with an empty outbox; ``GET /v1/changes?after=N&schema=V`` signed with ``Laogan-Sig``; the body is
+* pull: only with an empty outbox; ``GET /v1/changes?after=N`` signed with ``Laogan-Sig``; the body is
   a ``KIND_PULL`` envelope signed by the server and sealed to this device; it is applied together with
   its cursor; repeated while the server answers ``X-Laogan-More: 1``.
 * retries: transport errors, 5xx and 429 (honouring ``Retry-After``) with capped exponential backoff
@@ -26,7 +26,14 @@ from schema.auth import sign_request
 from schema.envelope import KIND_PULL, KIND_UPLOAD, Opened, seal, verify_and_open
 from schema.errors import EnvelopeError
 from schema.keys import KeyPair, b64d, b64e
-from schema.wire import ENVELOPE_MEDIA_TYPE, PROTOCOL_VERSION, EnrollRequest, EnrollResponse, Receipt
+from schema.wire import (
+    ENVELOPE_MEDIA_TYPE,
+    PROTOCOL_VERSION,
+    PULL_SCHEMA_PARAM,
+    EnrollRequest,
+    EnrollResponse,
+    Receipt,
+)
 from sync.clock import Clock, parse_iso, unix
 from sync.errors import (
     AlreadyEnrolled,
@@ -234,7 +241,7 @@ class SyncClient:
 
     def _get_changes(self, enrolment: Enrolment, after: int, mark: str | None) -> httpx.Response:
         params = {"after": str(after)} if not mark else {"after": str(after), "mark": mark}
-        params["schema"] = str(self._store.schema_version())  # the page comes in this tablet's table shapes
+        params[PULL_SCHEMA_PARAM] = str(self._store.schema_version())
         url = httpx.URL(f"{enrolment.server_url}/v1/changes", params=params)
         path_qs = url.raw_path.decode("ascii")
 

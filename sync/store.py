@@ -9,9 +9,8 @@ lists as it encodes them) and inserted (so it is captured too), the changeset is
 with the next sequence number, and the transaction commits — the data and its outbox row become durable
 together or not at all.
 
-Captures are cheap to repeat: the guard stays installed on the connection (switched by a mode, not
-re-installed, which would expire and so re-prepare every cached statement), and the store's own
-statements never pass through it as a caller's statement could (see :mod:`sync.guard`).
+Captures are cheap to repeat: the guard stays installed (switched by a mode, not re-installed, which
+would re-prepare every cached statement); the store's own statements never pass it as a caller's could.
 
 Pulled changes are applied by :meth:`TabletStore.apply_pull` with no recorder (they are not uploaded
 again), only when the outbox holds nothing unsent, together with the new cursor.
@@ -51,6 +50,7 @@ from sync.guard import CaptureGuard
 from sync.recorder import Recorder, Update
 from sync.shared import SHARED_TABLES, refuse_foreign_shared_rows
 from sync.state import CURSOR, CURSOR_MARK, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, OutboxEntry, Status
+from sync.upgrade import restart_pulls_across_shape_changes
 
 BUSY_TIMEOUT_MS = 10_000
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -123,21 +123,21 @@ class TabletStore:
         self._rng = rng
         self._guard = CaptureGuard()
         self._columns: dict[str, tuple[str, ...]] = {}
-        self._recorder = Recorder.for_tables(_UPLOADABLE, self.columns, lambda name: table(name).pk)
+        self._recorder = Recorder.for_tables([n for n in _UPLOADABLE if self.columns(n)],  # (tables it has)
+                                             self.columns, lambda name: table(name).pk)
 
     @classmethod
     def open(cls, path: Path | str, *, now: Clock, rng: random.Random) -> TabletStore:
-        """Open (creating, migrating) the tablet database at ``path``; upgraded, it pulls again from 0 (server.pull)."""
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = apsw.Connection(str(path))
+        """Open (creating and migrating as needed) the tablet database file at ``path``."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        conn = apsw.Connection(str(p))
         conn.setbusytimeout(BUSY_TIMEOUT_MS)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
-        applied = migrate(conn, "tablet")
-        store = cls(conn, now=now, rng=rng)
-        if 0 < applied < current_version(conn) and store._cursor() > 0:  # older pulls left out what it adds
-            store.set_state({CURSOR: "0", CURSOR_MARK: None})
-        return store
+        restart_pulls_across_shape_changes(conn)
+        migrate(conn, "tablet")
+        return cls(conn, now=now, rng=rng)
 
     @property
     def conn(self) -> apsw.Connection:

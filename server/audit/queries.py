@@ -11,13 +11,15 @@ from __future__ import annotations
 from server.audit.queries_notices import NOTICE_QUERIES
 from server.audit.queries_ops import OPS_QUERIES
 from server.audit.queries_outreach import OUTREACH_QUERIES
+from server.audit.queries_party import PARTY_QUERIES
 from server.audit.queries_practice import PRACTICE_QUERIES
 from server.audit.sqlbits import CannedQuery, Ident, Role
 
 
 def canned_queries(role: Role) -> tuple[CannedQuery, ...]:
     ident = Ident(role)
-    return tuple(build(ident) for build in (*PRACTICE_QUERIES, *OUTREACH_QUERIES, *NOTICE_QUERIES, *OPS_QUERIES))
+    return tuple(build(ident) for build in (*PRACTICE_QUERIES, *PARTY_QUERIES, *OUTREACH_QUERIES, *NOTICE_QUERIES,
+                                            *OPS_QUERIES))
 
 
 def query_names() -> frozenset[str]:

@@ -7,7 +7,7 @@ from typing import Annotated
 import apsw
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from schema import SCHEMA_VERSION
 from schema import envelope as env
@@ -16,7 +16,8 @@ from schema.errors import EnvelopeError
 from schema.keys import b64e, ed25519_public_from_raw, x25519_public_from_raw
 from schema.wire import (
     ENVELOPE_MEDIA_TYPE,
-    PULL_SCHEMA_DEFAULT,
+    PULL_SCHEMA_PARAM,
+    PULL_SCHEMA_UNSTATED,
     EnrollRequest,
     EnrollResponse,
     Health,
@@ -114,8 +115,9 @@ async def changes(
     after: Annotated[int, Parameter(ge=0, le=2**62, description="cursor from the previous pull")] = 0,
     mark: Annotated[str | None, Parameter(pattern="^[0-9a-f]{0,16}$", max_length=16,
                                           description="X-Laogan-Mark of the previous pull")] = None,
-    schema: Annotated[int | None, Parameter(ge=1, le=2**16 - 1,
-                                            description="the tablet's schema version (absent: 3)")] = None,
+    tablet_schema: Annotated[int, QueryParameter(name=PULL_SCHEMA_PARAM, ge=1, le=SCHEMA_VERSION,
+                                     description="the tablet's schema version (before 4: not sent)")]
+    = PULL_SCHEMA_UNSTATED,
 ) -> Response[bytes]:
     svc = _svc(state)
     now = svc.clock()
@@ -130,7 +132,6 @@ async def changes(
     qs = request.scope.get("query_string", b"")
     path_qs = raw.split(b"?", 1)[0].decode("latin-1") + ("?" + qs.decode("latin-1") if qs else "")
     limit = svc.settings.pull_page_rows
-    shaped = min(PULL_SCHEMA_DEFAULT if schema is None else schema, SCHEMA_VERSION)
 
     if (wait := svc.limiter.check(auth.device_id, now.timestamp())) > 0:
         raise RateLimited(wait)
@@ -146,13 +147,13 @@ async def changes(
         with conn:  # one read transaction: rows and cursor agree
             page = build_page(conn, after=after, scope=devices.scope_units(conn, device.unit_id), limit=limit,
                               shared=devices.ancestor_units(conn, device.unit_id), mark=mark,
-                              schema_version=shaped)
+                              version=tablet_schema)
         return device, page
 
     device, page = await svc.readers.run(work)
     sealed = env.seal(
         page.changeset, kind=env.KIND_PULL, device_id=device.id, seq=page.start, cursor=page.next_cursor,
-        schema_version=shaped, now=int(now.timestamp()), signing_key=svc.keys.sign_key,
+        schema_version=tablet_schema, now=int(now.timestamp()), signing_key=svc.keys.sign_key,  # the page's shape
         recipient=x25519_public_from_raw(device.box_pub),
     )
     return Response(

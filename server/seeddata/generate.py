@@ -20,7 +20,7 @@ from schema import derived
 from schema.domain_tables import DOMAIN_TABLES
 from schema.tables import synced_tables
 from server.db import open_central
-from server.seeddata import contacts, idcard, notices, org, party, roster, services, visits
+from server.seeddata import contacts, idcard, notices, org, party, party_dual, roster, services, visits
 from server.seeddata.common import Calendar, cumulative, largest_remainder, row_maker
 from server.seeddata.profiles import Profile, get
 from server.seeddata.summary import DEFAULT_AS_OF
@@ -152,7 +152,11 @@ def _chunk(rng: random.Random, c: org.Chunk, cal: Calendar, mk: dict[str, Any], 
     w.write("family_contacts", roster.family(rng, c, people, values, mk["family_contacts"]))
     bs = party.branches(rng, c, party.select_members(rng, people, n_members), n_branches, rot)
     w.write("party_branches", party.branch_rows(rng, bs, cal, mk["party_branches"]))
-    w.write("party_members", party.member_rows(rng, bs, cal, mk["party_members"]))
+    members = party.member_rows(rng, bs, cal, mk["party_members"])
+    dual_rng = party_dual.rng_for(c.head.id)  # its own draws: the rest of the county stays as it was
+    dual = party_dual.plan(dual_rng, bs, members, c.stems, mk["party_groups"], mk["party_members"])
+    w.write("party_groups", dual.groups)
+    w.write("party_members", party_dual.with_groups(members, dual.group_of) + dual.members)
     contact_rows, history = contacts.contacts(rng, people, values, cal, mk["contacts"], mk["roster_history"])
     w.write("contacts", contact_rows)
     w.write("roster_history", history)
@@ -168,7 +172,7 @@ def _chunk(rng: random.Random, c: org.Chunk, cal: Calendar, mk: dict[str, Any], 
     meetings, attendance, home = party.meetings(rng, bs, venues, cal, (mk["party_meetings"],
                                                                        mk["meeting_attendance"], mk["home_study"]))
     w.write("party_meetings", meetings)
-    w.write("meeting_attendance", attendance)
+    w.write("meeting_attendance", attendance + party_dual.attendance(dual_rng, dual, meetings, mk["meeting_attendance"]))
     w.write("home_study", home)
 
 

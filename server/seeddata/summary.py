@@ -60,9 +60,13 @@ def summarise(conn: Any, as_of: date | None = None) -> list[tuple[str, int]]:
     for v in UNIT_LEVEL.values:
         out.append((f"{lvl}{SEP}{v.zh} {v.en}", _one(conn, "SELECT count(*) FROM units WHERE level = ?", (v.code,))))
     org = "组织与队伍 organisation and staff"
-    for name in ("party_branches", "party_members", "venues", "staff"):
+    for name in ("party_branches", "party_groups", "party_members", "venues", "staff"):
         t = table(name)
-        out.append((f"{org}{SEP}{t.zh} {t.en}", _one(conn, f'SELECT count(*) FROM "{name}"')))
+        # a member managed by a special branch too (双重管理) has two rows and is one person
+        what = "DISTINCT retiree_id" if name == "party_members" else "*"
+        out.append((f"{org}{SEP}{t.zh} {t.en}", _one(conn, f'SELECT count({what}) FROM "{name}"')))
+    out.append((f"{org}{SEP}双重管理党员 members under dual management",
+                _one(conn, "SELECT count(DISTINCT retiree_id) FROM party_members WHERE relation = 'dual'")))
     serving = _one(conn, "SELECT count(*) FROM staff WHERE role <> 'supervisor' AND active = 1")
     retirees = _one(conn, "SELECT count(*) FROM retirees WHERE deceased_on IS NULL")
     out.append((f"{org}{SEP}人均服务人数 retirees per serving staff member", round(retirees / serving) if serving else 0))

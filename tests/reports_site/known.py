@@ -5,8 +5,8 @@
                 ├─ 县财政局 (dept): 5 county-level retirees, never contacted
                 └─ one general retiree attached to the county itself ("本级")
 金钟镇 also has the newer domain items worked out in tests/reports_site/test_domain_items.py: 12 three
-helps (10 resolved by October), two branches (one special) and 10 meetings with 25 attendance rows
-(22 present), 12 four-nearby targets (11 enrolled), 4 of 11 fulfilled orders by a community resource,
+helps (10 resolved by October), two branches (one special) with 4 party groups, 10 party members of whom 3
+are also managed by the special branch (双重管理), and 10 meetings with 25 attendance rows (22 present), 12 four-nearby targets (11 enrolled), 4 of 11 fulfilled orders by a community resource,
 and 14 October contacts and 1 October visit by its 2 active staff.
 Report month 2026-10: 12-month window 2025-11-01..2026-10-31, 90-day window 2026-08-03..2026-10-31,
 events count up to 2026-10-24.
@@ -32,6 +32,7 @@ ORG = Org()
 BRANCH = uid(900)
 SPECIAL_BRANCH = uid(901)
 COUNTY_BRANCH = uid(902)
+GROUPS = tuple(uid(910 + k) for k in range(5))
 RESOURCE = uid(950)
 S_FULL, S_PART, S_GONE, S_SUPERVISOR, S_B = (uid(700 + k) for k in range(5))
 
@@ -108,8 +109,20 @@ def make_known_db(tmp_path: Path) -> Path:
         insert(conn, "party_branches", id=SPECIAL_BRANCH, unit_id=a, name="金钟镇老年大学特设党支部", kind="special",
                special_basis="venue")
         insert(conn, "party_branches", id=COUNTY_BRANCH, unit_id=county, name="县直离退休干部党支部", kind="regular")
+        # party groups: 3 in the town's branch, 1 in its special branch, 1 in the county's own branch
+        for gid, unit, branch, name, basis in (
+                (GROUPS[0], a, BRANCH, "城东小区党小组", "residence"), (GROUPS[1], a, BRANCH, "城西小区党小组", "residence"),
+                (GROUPS[2], a, BRANCH, "书画党小组", "interest"), (GROUPS[3], a, SPECIAL_BRANCH, "合唱党小组", "interest"),
+                (GROUPS[4], county, COUNTY_BRANCH, "县直第1党小组", "other")):
+            insert(conn, "party_groups", id=gid, unit_id=unit, branch_id=branch, name=name, basis=basis)
         for n in range(1, 11):
-            insert(conn, "party_members", id=uid(2000 + n), unit_id=a, retiree_id=R(n), branch_id=BRANCH)
+            insert(conn, "party_members", id=uid(2000 + n), unit_id=a, retiree_id=R(n), branch_id=BRANCH,
+                   group_id=GROUPS[0] if n <= 4 else GROUPS[1] if n <= 6 else GROUPS[2] if n == 7 else None)
+        # 双重管理: 2, 3 and 4 (formal in the town's branch) are also managed by the special branch; 2 and 3
+        # cannot attend, so counting rows instead of people would give 13 members and 5 needing home study
+        for n in (2, 3, 4):
+            insert(conn, "party_members", id=uid(2010 + n), unit_id=a, retiree_id=R(n), branch_id=SPECIAL_BRANCH,
+                   relation="dual", group_id=GROUPS[3] if n != 4 else None)
         insert(conn, "home_study", id=ids(), unit_id=a, member_id=uid(2001), delivered_on="2026-10-05", form="in_person")
         insert(conn, "home_study", id=ids(), unit_id=a, member_id=uid(2002), delivered_on="2026-06-01", form="materials")
         # meetings in the 12 months: 4 lectures, 3 assemblies, 2 committees, 1 group (10); attendance

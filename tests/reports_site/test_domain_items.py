@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reports_site.definitions import COUNTS, RATE_BY_KEY, RATES
+from reports_site.definitions import AT_MOST, COUNTS, RATE_BY_KEY, RATES
 from reports_site.disclosure import PRIMARY, SECONDARY, Disclosure, Model
 from reports_site.indicators import Values, direct_values, rollup
 from reports_site.period import Period
@@ -48,6 +48,25 @@ def test_party_life(values: dict[str, Values]) -> None:
     assert a.pair("attendance") == (22, 25)  # 8/10 + 9/10 + 5/5; the 0/10 lecture is outside the year
     assert values[ORG.county].get("branches") == 3
     assert values[ORG.county + SELF].get("branches") == 1  # the county's own branch
+    # party groups by the group's unit; members under dual management are people, counted once
+    assert (a.get("groups"), values[ORG.county + SELF].get("groups"), values[ORG.county].get("groups")) == (4, 1, 5)
+    assert (a.get("members"), a.get("members_dual"), a.get("home_need")) == (10, 3, 3)
+    assert (values[ORG.county].get("members"), values[ORG.county].get("members_dual")) == (10, 3)
+    assert values[ORG.town_b].get("members_dual") == 0
+
+
+def test_party_groups_and_dual_members_on_the_pages(known_site: Built) -> None:
+    """Both new counts are published through the suppression model (3 dual members: "<10"), and defined."""
+    from reports_site.format import SMALL
+
+    text = article_text(known_site.site / "index.html")
+    assert "党小组数" in text and "其中双重管理党员人数" in text
+    defs = {c.name: c for c in COUNTS}
+    method = article_text(known_site.site / "methodology.html")
+    assert defs["groups"].definition in method and defs["members_dual"].definition in method
+    assert "一方隶属" in method and "双重管理" in method
+    assert ("members_dual", "members") in AT_MOST
+    assert f"其中双重管理党员人数 {SMALL}" in article_text(known_site.site / "units" / "530326101.html")
 
 
 def test_four_nearby(values: dict[str, Values]) -> None:

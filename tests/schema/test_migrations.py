@@ -27,9 +27,11 @@ SHIPPED = {
     # 3: the (unit, birth month, birth date) expression index for must_visit_overdue, central only
     ("central", 3): "9da4200cff289bbe49f2c62433fa3eec04457b6c09f5e53e1696caf0b457b54b",
     ("tablet", 3): "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    # 4: the three-musts notices (三必须事项) and three_musts.notice_id; central: the coverage indexes
-    ("central", 4): "5ba0a995d5d1e46ef14f8974888c292a906286c7b03fc086c33e5eef662ff8e3",
-    ("tablet", 4): "aa2e897f061774f332cc623cd407ebd56f6975a816c2f31059f77bf1bef8addb",
+    # 4: party groups; party_members.relation (formal / dual) and group_id; the one-row-per-retiree
+    # UNIQUE index replaced by one formal row per retiree and one row per (retiree, branch), both kinds;
+    # the three-musts notices (三必须事项) and three_musts.notice_id; central: the coverage indexes
+    ("central", 4): "79a0344812f976535939b6c2554db5d252cf008aaadc783c6fc3edf711045473",
+    ("tablet", 4): "cb93e5e080e10a396b9830ca8224aaf7c36fbc30b8b9449ab8e9821f4e95ed97",
 }
 
 

@@ -39,7 +39,24 @@ def test_city_has_the_seeds_exact_numbers(city: apsw.Connection) -> None:
     by_cat = dict(city.execute("SELECT category, count(*) FROM retirees GROUP BY category").fetchall())
     assert by_cat == {"lixiu": 32, "county_level": 80, "section_level": 810, "general": 12000}
     assert one(city, "SELECT count(*) FROM party_branches") == 66
-    assert one(city, "SELECT count(*) FROM party_members") == 1979
+    # 1,979 members, each with one formal membership (一方隶属); some also managed by a special branch
+    assert one(city, "SELECT count(*) FROM party_members WHERE relation = 'formal'") == 1979
+    assert one(city, "SELECT count(DISTINCT retiree_id) FROM party_members") == 1979
+    dual = one(city, "SELECT count(*) FROM party_members WHERE relation = 'dual'")
+    assert 40 < dual < 400
+    assert one(city, "SELECT count(*) FROM party_branches b WHERE b.special_basis IN ('residence', 'township_organs',"
+                     " 'venue', 'interest', 'association') AND (SELECT count(*) FROM party_members m"
+                     " WHERE m.branch_id = b.id AND m.relation = 'dual') < 2") == 0
+    assert one(city, "SELECT count(*) FROM party_members d JOIN party_branches b ON b.id = d.branch_id"
+                     " WHERE d.relation = 'dual' AND b.kind = 'special'") == dual
+    assert one(city, "SELECT count(*) FROM party_members d WHERE d.relation = 'dual' AND d.unit_id <>"
+                     " (SELECT r.unit_id FROM retirees r WHERE r.id = d.retiree_id)") == 0
+    groups = dict(city.execute("SELECT basis, count(*) FROM party_groups GROUP BY basis").fetchall())
+    assert set(groups) == {"residence", "interest", "other"} and sum(groups.values()) > 66
+    assert one(city, "SELECT count(*) FROM party_members m JOIN party_groups g ON g.id = m.group_id"
+                     " WHERE g.branch_id <> m.branch_id OR g.unit_id <> (SELECT unit_id FROM party_branches b"
+                     " WHERE b.id = g.branch_id)") == 0
+    assert 0 < one(city, "SELECT count(*) FROM party_members WHERE group_id IS NULL") < 1979
     assert one(city, "SELECT count(*) FROM venues") == 60
     kinds = dict(city.execute("SELECT kind, count(*) FROM party_branches GROUP BY kind").fetchall())
     assert set(kinds) == {"regular", "joint", "special"}
@@ -195,6 +212,8 @@ def test_summary_counts(city: apsw.Connection) -> None:
     entries = dict(summarise(city, AS_OF))
     assert entries["人员类别 retiree category · 离休干部 retired before 1949 cut-off (lixiu)"] == 32
     assert entries["组织与队伍 organisation and staff · 党员 party members"] == 1979
+    assert entries["组织与队伍 organisation and staff · 双重管理党员 members under dual management"] == one(
+        city, "SELECT count(DISTINCT retiree_id) FROM party_members WHERE relation = 'dual'") > 0
     lists = {k.split(" · ")[1]: v for k, v in entries.items() if k.startswith("重点名单")}
     assert set(lists) >= {"独居 living alone", "丧偶 widowed", "患病 ill", "高龄≥80 aged 80+", "失能 disabled",
                           "失独 lost only child", "空巢 empty nest", "经济困难 financial hardship"}

@@ -198,9 +198,20 @@ def _party(conn: apsw.Connection) -> None:
     _ins(conn, "party_branches", id=uid(501), unit_id=TOWN_A, name="金钟镇离退休干部第一支部", kind="regular")
     _ins(conn, "party_branches", id=uid(502), unit_id=DEPT, name="财政局离退休干部支部", kind="special",
          special_basis="township_organs")
-    for i, (rn, branch) in enumerate(((1, 501), (2, 501), (8, 501), (7, 502), (4, 502))):
+    # party groups: two in the town's branch (by residence, by hobby), one in the department's special branch
+    for i, (unit, branch, name, basis) in enumerate(((TOWN_A, 501, "幸福路小区党小组", "residence"),
+                                                      (TOWN_A, 501, "书画党小组", "interest"),
+                                                      (DEPT, 502, "财政局第一党小组", "other"))):
+        _ins(conn, "party_groups", id=uid(541 + i), unit_id=unit, branch_id=uid(branch), name=name, basis=basis)
+    for i, (rn, branch, group) in enumerate(((1, 501, 541), (2, 501, 541), (8, 501, None), (7, 502, 543),
+                                             (4, 502, None))):
         _ins(conn, "party_members", id=uid(511 + i), unit_id=RETIREES[rn - 1][1], retiree_id=R[rn],
-             branch_id=uid(branch))
+             branch_id=uid(branch), group_id=None if group is None else uid(group))
+    # 双重管理: R1 and R2 (formal in 501) are also managed by the special branch 502; the rows live in their
+    # own unit (金钟镇), R2's in 502's party group
+    for i, (rn, group) in enumerate(((1, None), (2, 543))):
+        _ins(conn, "party_members", id=uid(516 + i), unit_id=TOWN_A, retiree_id=R[rn], branch_id=uid(502),
+             relation="dual", group_id=None if group is None else uid(group))
     for i, (branch, day, kind) in enumerate((
         (501, "2026-09-15", "theme_study"), (501, "2026-10-15", "lecture"), (501, "2026-11-10", "member_assembly"),
         (502, "2026-06-01", "theme_study"), (501, "2026-07-01", "theme_study"),

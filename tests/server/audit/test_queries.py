@@ -175,17 +175,43 @@ def test_branch_meetings(app: AuditApp, fx: Fixture) -> None:
     first = {"单位代码": A_CODE, "单位": "金钟镇", "支部编号": uid(501), "支部": "金钟镇离退休干部第一支部",
              "支部类型": "单独组建", "党员数": 3, **dict(zip(kinds, (1, 0, 0, 1, 0, 1), strict=True)),
              "最近一次党课": "2026-10-15", "缺项": None}
+    # the special branch's members: R7 (formal) and R1 and R2 under dual management (双边活动: they count
+    # here and in 501); R4 died on 10-01
     special = {"单位代码": D_CODE, "单位": "县财政局", "支部编号": uid(502), "支部": "财政局离退休干部支部",
-               "支部类型": "特设党支部", "党员数": 1, **dict.fromkeys(kinds, 0), "最近一次党课": None,
+               "支部类型": "特设党支部", "党员数": 3, **dict.fromkeys(kinds, 0), "最近一次党课": None,
                "缺项": "未开支部党员大会;未上党课"}
     expected = sorted([first, special], key=lambda r: str(r["单位代码"]))
     assert rows(app, fx, "auditor", "branch_meetings") == expected
     assert rows(app, fx, "senior", "branch_meetings") == expected  # no person in it: the same for both roles
     # members living at the window's end: R4 (branch 502) died on 10-01, so counts in August's window only
-    assert [r["党员数"] for r in rows(app, fx, "auditor", "branch_meetings", month="2026-08", unit=D_CODE)] == [2]
+    assert [r["党员数"] for r in rows(app, fx, "auditor", "branch_meetings", month="2026-08", unit=D_CODE)] == [4]
     summer = rows(app, fx, "auditor", "branch_meetings", month="2026-08", unit=A_CODE)
     assert [(r["主题学习"], r["党课"], r["最近一次党课"], r["缺项"]) for r in summer] == [
         (1, 0, None, "未开支部党员大会;未上党课")]
+
+
+def test_branch_membership(app: AuditApp, fx: Fixture) -> None:
+    # 501: R1, R2, R8 formal (R1 and R2 also managed by 502), groups 541 and 542, R8 in none.
+    # 502: R7 formal (in group 543; R4 formal but died 10-01), R1 and R2 dual (R2 in group 543), one group.
+    cols = ("正式党员数(一方隶属)", "其中另受特设党支部管理", "双重管理党员数", "参加本支部活动党员数", "党小组数",
+            "未编入党小组党员数")
+    town = {"单位代码": A_CODE, "单位": "金钟镇", "支部编号": uid(501), "支部": "金钟镇离退休干部第一支部",
+            "支部类型": "单独组建", **dict(zip(cols, (3, 2, 0, 3, 2, 1), strict=True))}
+    dept = {"单位代码": D_CODE, "单位": "县财政局", "支部编号": uid(502), "支部": "财政局离退休干部支部",
+            "支部类型": "特设党支部", **dict(zip(cols, (1, 0, 2, 3, 1, 1), strict=True))}
+
+    def total(*values: int | None) -> dict[str, Any]:
+        return {"单位代码": None, "单位": "合计(每人只计一次)", "支部编号": None, "支部": None, "支部类型": None,
+                **dict(zip(cols, values, strict=True))}
+
+    # branch by branch R1 and R2 count twice (3 + 3); in the total, once: 4 people
+    expected = [town, dept, total(4, 2, 2, 4, 3, None)]
+    assert rows(app, fx, "auditor", "branch_membership") == expected
+    assert rows(app, fx, "senior", "branch_membership") == expected  # no person in it: the same for both roles
+    # the department alone: R1 and R2 are formal elsewhere, so its three members are three people
+    assert rows(app, fx, "auditor", "branch_membership", unit=D_CODE) == [dept, total(1, 0, 2, 3, 1, None)]
+    assert rows(app, fx, "auditor", "branch_membership", unit=A_CODE) == [town, total(3, 2, 0, 3, 2, None)]
+    assert rows(app, fx, "auditor", "branch_membership", unit=B_CODE) == [total(0, 0, 0, 0, 0, None)]
 
 
 def test_helps_open(app: AuditApp, fx: Fixture) -> None:
