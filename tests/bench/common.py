@@ -20,7 +20,6 @@ from typing import Any
 
 import apsw
 
-from schema import SCHEMA_VERSION as SCHEMA_VERSION_NOW
 from schema.keys import KeyPair, b64e
 from schema.tables import synced_tables
 from server import devices
@@ -192,38 +191,6 @@ def schema_matches(db: Path) -> bool:
     return True
 
 
-def _top_up(ctx: Ctx, profile: str, seed: int, path: Path) -> bool:
-    """Bring ``path`` (made at an older schema version) and its logged copy, if that is current, up to
-    this schema in place (:func:`server.seeddata.topup.top_up`) rather than generating them again (a
-    province takes most of an hour). False if that does not give the registry's schema."""
-    from schema.migrations import current_version
-    from server.seeddata.topup import top_up
-
-    logged = CACHE / f"{profile}-{seed}-logged.db"
-    logged_meta = logged.with_suffix(".json")
-    keep_logged = (logged.exists() and logged_meta.exists()
-                   and json.loads(logged_meta.read_text()).get("source_mtime") == path.stat().st_mtime)
-    for f in (path, logged) if keep_logged else (path,):
-        conn = apsw.Connection(str(f))
-        try:
-            have = current_version(conn)
-            if have >= SCHEMA_VERSION_NOW:
-                return False  # not older: something else differs
-            ctx.echo(f"  {f.name}: schema {have} -> {SCHEMA_VERSION_NOW} in place, with the newer versions' rows ...")
-            conn.execute("PRAGMA cache_size = -1000000")
-            t0 = time.monotonic()
-            top_up(conn, profile, seed, logged=True,
-                   progress=lambda stage, done, total: ctx.echo(f"    {stage} {done}/{total}")
-                   if done == total else None)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            ctx.echo(f"    ({time.monotonic() - t0:.0f} s)")
-        finally:
-            conn.close()
-    if keep_logged:
-        logged_meta.write_text(json.dumps({**json.loads(logged_meta.read_text()), "source_mtime": path.stat().st_mtime}))
-    return schema_matches(path)
-
-
 def seeded_db(ctx: Ctx, profile: str, seed: int = SEED) -> Path:
     """``var/bench/{profile}-{seed}.db`` from :func:`server.seeddata.generate.generate`, generated once.
 
@@ -237,8 +204,6 @@ def seeded_db(ctx: Ctx, profile: str, seed: int = SEED) -> Path:
     meta = path.with_suffix(".json")
     digest = _generator_digest()
     stale = path.exists() and not schema_matches(path)
-    if stale and not ctx.regenerate:
-        stale = not _top_up(ctx, profile, seed, path)
     if stale:
         ctx.echo(f"  {path.name} has another schema than the registry: regenerating")
     if path.exists() and (stale or ctx.regenerate) and not ctx.extra.get(f"regenerated:{profile}"):
