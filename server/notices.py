@@ -70,6 +70,10 @@ def parse_day(text: str, what: str) -> str:
     return day.isoformat()
 
 
+TITLE_MAX = 200
+"""Longest title accepted (a document's or meeting's name, one line)."""
+
+
 def add_notice(conn: apsw.Connection, *, unit_code: str, kind: str, title: str, issued_on: str, due_by: str,
                for_category: str, actor: str, now: datetime, rng: random.Random) -> Notice:
     """Issue a notice for ``unit_code`` (see the module docstring); returns it."""
@@ -80,6 +84,9 @@ def add_notice(conn: apsw.Connection, *, unit_code: str, kind: str, title: str, 
     title = title.strip()
     if not title:
         raise BadNoticeValue("标题不能为空 (the title is empty)")
+    if len(title) > TITLE_MAX or any(not ch.isprintable() for ch in title):
+        raise BadNoticeValue(f"标题须为一行、不超过{TITLE_MAX}个字符 (the title must be one line of at most {TITLE_MAX} "
+                             "printable characters)")
     issued, due = parse_day(issued_on, "下发日期 issued"), parse_day(due_by, "送达期限 due")
     if due < issued:
         raise DueBeforeIssued(f"送达期限 {due} 早于下发日期 {issued} (due before issued)")

@@ -76,6 +76,8 @@ def test_list_shows_a_units_notices_and_those_above_it(tmp_path: Path) -> None:
     ({"--due": "31/03/2026"}, "invalid_value", "送达期限"),
     ({"--due": "2026-02-28"}, "due_before_issued", "送达期限 2026-02-28 早于下发日期 2026-03-01"),
     ({"--title": "  "}, "invalid_value", "标题不能为空"),
+    ({"--title": "第一行\n第二行"}, "invalid_value", "标题须为一行"),
+    ({"--title": "长" * 201}, "invalid_value", "不超过200个字符"),
 ])
 def test_bad_input_is_refused_with_its_code_and_changes_nothing(tmp_path: Path, change: dict[str, str], code: str,
                                                                 words: str) -> None:
