@@ -3,7 +3,9 @@
 Each query runs ``runs`` times province-wide (no unit, default month) for both roles — ``senior`` on the
 central file, ``auditor`` on the masked database with the central file attached — fetching at most
 ``max_rows`` rows as Datasette would; queries with a ``unit`` parameter run once more for the largest
-county (``…@county``), which is how they are mostly used. The first result is a baseline measured in the same run (a full
+county (``…@county``), which is how they are mostly used, and queries with a ``month`` parameter once more
+for the month whose three-musts notices fall due to the most units (``…@YYYY-MM``: the notice queries'
+worst month; other months cost the notice queries far less). The first result is a baseline measured in the same run (a full
 scan of ``retirees``), so callers print ratios rather than absolute times. "Today" defaults to the day
 of the latest contact in the database, so a generated database is measured at its own date.
 """
@@ -59,6 +61,16 @@ def _largest_notice(conn: sqlite3.Connection, day: str) -> str:
     return str(row[0]) if row else ""
 
 
+def _busiest_month(conn: sqlite3.Connection, day: str) -> str:
+    """The month up to ``day`` whose notices (三必须事项) fall due to the most units: the notice queries'
+    worst month (a month where county-wide items fall due costs many times an ordinary one)."""
+    row = conn.execute(
+        "WITH RECURSIVE sub(month, unit_id) AS (SELECT substr(due_by, 1, 7), unit_id FROM notices WHERE due_by <= ?"
+        " UNION ALL SELECT s.month, u.id FROM sub s JOIN units u ON u.parent_id = s.unit_id)"
+        " SELECT month FROM sub GROUP BY month ORDER BY count(*) DESC, month LIMIT 1", (day,)).fetchone()
+    return str(row[0]) if row else ""
+
+
 def bench_canned_queries(db_path: Path, *, runs: int = 5, today: date | None = None, keys_dir: Path | None = None,
                          max_rows: int = 2000, timer: Callable[[], float] = time.perf_counter
                          ) -> list[tuple[str, float]]:
@@ -83,6 +95,7 @@ def bench_canned_queries(db_path: Path, *, runs: int = 5, today: date | None = N
                 "SELECT c.code FROM units c JOIN units t ON t.parent_id = c.id JOIN retirees r ON r.unit_id = t.id"
                 " WHERE c.level = 'county' GROUP BY c.id ORDER BY count(*) DESC LIMIT 1").fetchone()
             local = {**params, "unit": county[0] if county else ""}
+            busiest = {**params, "month": _busiest_month(central, day)}
             out = [(BASELINE, _timed(central, BASELINE.split(": ", 1)[1], {}, runs, max_rows, timer))]
             auditor = _prepare(sqlite3.connect(readonly_uri(masked), uri=True), day, check.verdict_json)
             try:
@@ -93,6 +106,9 @@ def bench_canned_queries(db_path: Path, *, runs: int = 5, today: date | None = N
                         out.append((f"{role}:{q.name}", _timed(conn, q.sql, params, runs, max_rows, timer)))
                         if "unit" in q.params:
                             out.append((f"{role}:{q.name}@county", _timed(conn, q.sql, local, runs, max_rows, timer)))
+                        if "month" in q.params and busiest["month"]:
+                            out.append((f"{role}:{q.name}@{busiest['month']}",
+                                        _timed(conn, q.sql, busiest, runs, max_rows, timer)))
             finally:
                 auditor.close()
         finally:
