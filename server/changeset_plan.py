@@ -18,6 +18,8 @@ from schema.model import Table
 from schema.tables import table as registry_table
 from schema.tables import uploadable_tables
 from server.quarantine import Refusal
+from server.reference_rules import WATCHED, Change
+from server.reference_rules import check as check_references
 
 _UPLOADABLE = {t.name: t for t in uploadable_tables()}
 # Tables with a second UNIQUE key take no fast path: SQLite defers a change colliding on it to the end of the changeset.
@@ -75,8 +77,11 @@ class Plan:
 def scan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> dict[str, dict[str, int]]:
     """Check every change's table, shape and unit before anything is applied; count them.
 
-    Raises :class:`Refusal` for an unknown or read-only table, a newer schema, or a row outside the
-    device's scope (naming table and key).
+    Raises :class:`Refusal` for an unknown or read-only table, a newer schema, a row outside the
+    device's scope (naming table and key), or a row that breaks a rule between rows a foreign key
+    cannot state (:mod:`server.reference_rules`: a group outside its branch's unit, a member in another
+    branch's group, a dual membership of a branch that is not special, a delivery of a notice from
+    outside the units above).
     """
     return plan(changeset, conn, scope).counts
 
@@ -87,12 +92,13 @@ def plan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> Plan
     counts: dict[str, dict[str, int]] = {}
     updates: dict[str, list[tuple[str, Any]]] = {}
     shapes: dict[tuple[str, int, frozenset[int]],
-                 tuple[Table, int | None, dict[str, int], set[Any], tuple[int, ...]]] = {}
+                 tuple[Table, int | None, dict[str, int], set[Any], tuple[int, ...], bool]] = {}
     no_change = apsw.no_change
     out = Plan(counts)
     log = out.log
     moves: list[tuple[int, str, str, Any]] = []  # (index in log, table, key, new unit or no_change)
     seen: dict[str, set[Any]] = {}  # table -> keys met so far
+    watched: list[Change] = []  # the changes of tables with rules between rows (server.reference_rules)
     try:
         for ch in apsw.Changeset.iter(changeset):
             shape = (ch.name, ch.column_count, frozenset(ch.pk_columns))
@@ -102,13 +108,15 @@ def plan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> Plan
                 si = t.column_names().index(t.scope) if t.scope else None
                 reals = tuple(i for i, col in enumerate(t.columns[:shape[1]]) if col.kind == "real")
                 known = shapes[shape] = (t, si, counts.setdefault(t.name, {"insert": 0, "update": 0, "delete": 0}),
-                                         seen.setdefault(t.name, set()), reals)
+                                         seen.setdefault(t.name, set()), reals, t.name in WATCHED)
                 out.tables.add(t.name)
                 if shape[1] != len(t.columns):
                     out.full_width = False
-            t, si, c, keys, reals = known
+            t, si, c, keys, reals, watch = known
             op = _OPS[ch.op]
             c[op] += 1
+            if watch:
+                watched.append((t.name, op, ch.old, ch.new))
             if op != "insert" and not _carries_old_values(ch.old, ch.new):
                 raise Refusal("patchset", "不接受补丁集:修改和删除必须带原值",
                               f"{t.name} row {_key(ch.old, ch.new)}: patchsets are not accepted (an update or"
@@ -159,6 +167,8 @@ def plan(changeset: bytes, conn: apsw.Connection, scope: frozenset[str]) -> Plan
     units: dict[str, dict[Any, Any]] = {}
     for tname, changed in updates.items():
         units[tname] = _check_existing_units(conn, registry_table(tname), changed, scope)
+    if watched:
+        check_references(conn, watched)
     if out.tables & _DEFERRABLE:
         out.fast = False
     if out.fast and moves:
