@@ -15,6 +15,10 @@ CONSTRAINT           any        whole changeset → quarantine
 FOREIGN_KEY          (end)      whole changeset → quarantine
 ==================  =========  ============================================================
 
+One case SQLite does not report: a DELETE from a tablet on an older schema (fewer columns) is compared
+on its columns only. :mod:`server.narrow_delete` reads it as carrying the newer columns' defaults and
+makes a row whose newer columns differ a "deleted after an edit" conflict too, row kept.
+
 Nothing here knows about HTTP; it runs inside a transaction the caller opened.
 """
 
@@ -29,6 +33,7 @@ import apsw
 
 from schema.model import Table
 from schema.tables import table as registry_table
+from server import narrow_delete
 from server.changeset_plan import Plan, plan, scan
 from server.conflicts import already_settled
 from server.ledger import no_triggers
@@ -135,6 +140,13 @@ def _on_conflict(reason: int, ch: apsw.TableChange, pending: _Pending) -> int:
     pending.refusal = Refusal("constraint", f"数据不符合约束:表 {t.name}",
                               f"constraint failed in table {t.name}")
     return apsw.SQLITE_CHANGESET_ABORT
+
+
+def _narrow_deleted(pending: _Pending, tbl: str, base: dict[str, Any], server: dict[str, Any]) -> None:
+    """A narrow DELETE of a row whose newer columns the server changed: the DATA rule above."""
+    t = registry_table(tbl)
+    pending.conflicts.append(Conflict(t.name, str(base[t.pk]), _unit_of(t, server.values()), None,
+                                      "deleted_after_edit", base, server, None, "server"))
 
 
 def _tablet_wins(policy: str, captured_at: str, server_changed_at: str | None) -> bool:
@@ -251,8 +263,9 @@ def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str
     rolls back and calls again without the plan. No savepoint anywhere (``NOSAVEPOINT``): the
     caller's rollback undoes a refusal, and a savepoint made SQLite journal every page it touched.
     """
+    narrow = None if plan is None else not plan.full_width
     if plan is not None and plan.fast:
-        if len(plan.log) >= FAST_MIN_ROWS:
+        if len(plan.log) >= FAST_MIN_ROWS and (not narrow or not any(c["delete"] for c in plan.counts.values())):
             _apply_fast(conn, changeset)
             return Outcome(counts=counts, exact=True)
         elif DIRECT_INSERTS and plan.inserts_only:
@@ -260,8 +273,16 @@ def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str
             return Outcome(counts=counts, exact=True)
     pending = _Pending()
     out = Outcome(counts=counts)
+    if narrow is None:
+        narrow = narrow_delete.may_narrow_delete(changeset)
     try:
-        apsw.Changeset.apply(changeset, conn, conflict=lambda r, ch: _on_conflict(r, ch, pending), flags=_NO_SAVEPOINT)
+        if narrow:  # a tablet on an older schema: its DELETEs go through the guard (module docstring)
+            apsw.Changeset.apply(changeset, conn, flags=_NO_SAVEPOINT,
+                                 filter_change=narrow_delete.guard(conn, lambda *a: _narrow_deleted(pending, *a)),
+                                 conflict=lambda r, ch: _on_conflict(r, ch, pending))
+        else:
+            apsw.Changeset.apply(changeset, conn, conflict=lambda r, ch: _on_conflict(r, ch, pending),
+                                 flags=_NO_SAVEPOINT)
     except (apsw.AbortError, apsw.ConstraintError) as exc:
         raise pending.refusal or Refusal("constraint", "数据不符合约束", f"constraint failed: {exc}") from None
     except apsw.SQLError as exc:
