@@ -25,20 +25,35 @@ FOUR_NEARBY_GROUP = tuple((CONDITIONS[c].zh, CONDITIONS[c].at("p.today")) for c 
 
 
 def musts_coverage(_: Ident) -> CannedQuery:
-    # Every unit with living retirees, its month's deliveries joined through (unit_id, delivered_on):
-    # a unit that delivered nothing still shows, with zeros.
-    kinds = ",\n  ".join(f'coalesce(sum(t.kind = {lit(k.code)}), 0) AS "{k.zh}"' for k in E.MUST_KIND.values)
-    sql = with_clause() + f"""SELECT u.code AS "单位代码", u.name AS "单位", c.living AS "在世人数",
-  count(t.id) AS "送达次数",
+    # A month's deliveries per unit through three_musts (unit_id, delivered_on); the people reached are
+    # all the distinct retirees delivered to less those now dead, found by walking the dead (few) unit by
+    # unit and probing their deliveries — not a retirees lookup per delivery, which cost 1.1-1.6 s in a
+    # month when a county-wide item reached everyone (November, March: 290,000-420,000 deliveries).
+    ksum = ", ".join(f"sum(t.kind = {lit(k.code)}) AS k{i}" for i, k in enumerate(E.MUST_KIND.values))
+    agg = f"""agg AS MATERIALIZED (
+  SELECT t.unit_id, count(*) AS n, {ksum}, count(DISTINCT t.retiree_id) AS people
+  FROM period p CROSS JOIN units u CROSS JOIN three_musts t
+  WHERE {unit_in_scope('u.id')} AND t.unit_id = u.id AND t.delivered_on BETWEEN p.m0 AND p.m1
+  GROUP BY t.unit_id
+)"""
+    dead = f"""dead AS MATERIALIZED (
+  SELECT t.unit_id, count(DISTINCT t.retiree_id) AS n
+  FROM period p CROSS JOIN units w CROSS JOIN retirees r CROSS JOIN three_musts t
+  WHERE r.unit_id = w.id AND r.deceased_on IS NOT NULL AND t.retiree_id = r.id
+    AND t.delivered_on BETWEEN p.m0 AND p.m1 AND {unit_in_scope('t.unit_id')}
+  GROUP BY t.unit_id
+)"""
+    kinds = ",\n  ".join(f'coalesce(a.k{i}, 0) AS "{k.zh}"' for i, k in enumerate(E.MUST_KIND.values))
+    living = "coalesce(a.people, 0) - coalesce(d.n, 0)"
+    sql = with_clause(extra=(agg, dead)) + f"""SELECT u.code AS "单位代码", u.name AS "单位", c.living AS "在世人数",
+  coalesce(a.n, 0) AS "送达次数",
   {kinds},
-  count(DISTINCT CASE WHEN r.deceased_on IS NULL THEN t.retiree_id END) AS "送达人数(在世)",
-  round(100.0 * count(DISTINCT CASE WHEN r.deceased_on IS NULL THEN t.retiree_id END) / c.living, 1)
-    AS "覆盖率(%)"
-FROM units u CROSS JOIN period p JOIN unit_special_counts c ON c.unit_id = u.id
-  LEFT JOIN three_musts t ON t.unit_id = u.id AND t.delivered_on BETWEEN p.m0 AND p.m1
-  LEFT JOIN retirees r ON r.id = t.retiree_id
+  {living} AS "送达人数(在世)",
+  round(100.0 * ({living}) / c.living, 1) AS "覆盖率(%)"
+FROM units u JOIN unit_special_counts c ON c.unit_id = u.id
+  LEFT JOIN agg a ON a.unit_id = u.id LEFT JOIN dead d ON d.unit_id = u.id
 WHERE c.living > 0 AND {unit_in_scope('u.id')}
-GROUP BY u.code ORDER BY u.code"""
+ORDER BY u.code"""
     return CannedQuery(
         "musts_coverage", "三必须落实情况(按单位)",
         "所选月份各单位“文件必须送到、会议必须邀请、上级精神必须传达”的送达次数,送达了至少一项且目前在世的"
