@@ -7,6 +7,7 @@
     │   ├── ReadOnlyTable            a write to a table the tablet only pulls (units, staff, menu, outbox)
     │   ├── AppendOnlyTable          an UPDATE or DELETE of an append-only table (roster history)
     │   ├── SharedRow                a write to a row a unit above shares with this tablet (read-only)
+    │   ├── BrokenReference          a row breaking a rule between rows (a group outside its branch's unit …)
     │   ├── RecordingFailed          a changed row could not be recorded (e.g. TEXT that is not UTF-8)
     │   ├── StatementNotAllowed      DDL, ATTACH, transaction control or a state-changing PRAGMA
     │   ├── CaptureActive            a capture or other transaction is already open on this connection
@@ -59,6 +60,19 @@ class SharedRow(CaptureError):
     def __init__(self, table: str, row_id: str) -> None:
         super().__init__(f"上级单位共享的数据只读:{table} {row_id} "
                          f"(a row shared by a unit above this tablet's is read-only here: {table!r} {row_id})")
+        self.table = table
+        self.row_id = row_id
+
+
+class BrokenReference(CaptureError):
+    """A row that breaks a rule between rows, e.g. a party group outside its branch's unit."""
+
+    code = "broken_reference"
+
+    def __init__(self, rule: str, table: str, row_id: str) -> None:
+        super().__init__(f"数据之间的对应关系不成立({rule}):{table} {row_id} "
+                         f"(the row breaks the rule {rule!r}: {table!r} {row_id}; see sync/references.py)")
+        self.rule = rule
         self.table = table
         self.row_id = row_id
 
