@@ -106,8 +106,10 @@ WHERE r.unit_id = u.id AND {unit_in_scope('u.id')}
 
 
 def absent_members(ident: Ident) -> CannedQuery:
-    # member_absences (kept by triggers, see schema.summary_tables) lists the members absent in the 3 months
-    # up to each month; the query adds only whether the member was living at the end of them.
+    # member_absences (kept by triggers, see schema.summary_tables) lists the membership rows absent in the 3
+    # months up to each month; the query adds whether the member was living at the end of them, and leaves out
+    # a person who under another membership (双重管理: the formal one, or the dual one) attended or was taught
+    # at home in the window — absence is of the person, as the report counts home study.
     window = ("win(ym, w0, w1) AS MATERIALIZED (SELECT strftime('%Y-%m', m0), date(m0, '-2 months'), m1"
               " FROM period)")
     sql = with_clause(extra=(window,)) + f"""SELECT u.code AS "单位代码", u.name AS "单位", {ident.retiree('r')},
@@ -121,6 +123,12 @@ FROM units u CROSS JOIN win w CROSS JOIN member_absences x CROSS JOIN party_memb
   CROSS JOIN party_branches b
 WHERE x.unit_id = u.id AND x.ym = w.ym AND {unit_in_scope('u.id')} AND m.id = x.member_id AND r.id = m.retiree_id
   AND b.id = m.branch_id AND (r.deceased_on IS NULL OR r.deceased_on > w.w1)
+  AND NOT EXISTS (SELECT 1 FROM party_members o JOIN meeting_attendance a ON a.member_id = o.id
+                  JOIN party_meetings mt ON mt.id = a.meeting_id
+                  WHERE o.retiree_id = m.retiree_id AND o.id != m.id AND a.status = 'present'
+                    AND mt.held_on BETWEEN w.w0 AND w.w1)
+  AND NOT EXISTS (SELECT 1 FROM party_members o JOIN home_study h ON h.member_id = o.id
+                  WHERE o.retiree_id = m.retiree_id AND o.id != m.id AND h.delivered_on BETWEEN w.w0 AND w.w1)
 ORDER BY u.code, {ident.retiree_order('r')}"""
     return CannedQuery(
         "absent_members", "党员连续3个月未参加组织生活且未送学上门",

@@ -143,6 +143,32 @@ def test_absent_members(app: AuditApp, fx: Fixture) -> None:
     assert [r["编号"] for r in september] == [R[1]]
 
 
+@pytest.mark.parametrize("elsewhere", ["attended", "taught_at_home"])
+def test_absence_is_of_the_person_across_memberships(app: AuditApp, fx: Fixture, elsewhere: str) -> None:
+    """R8, absent from branch 501 (above), is also managed by the special branch 502 (双重管理). Having
+    attended a meeting of 502 in the window, or been taught at home under that membership, R8 has not
+    been absent from organisational life: neither membership is listed."""
+    conn = open_writer(fx.settings.db_path, create=False)
+    try:
+        with ledgered(conn, kind="admin", actor="test", now=NOW):
+            conn.execute("INSERT INTO party_members (id, unit_id, retiree_id, branch_id, relation) VALUES (?, ?, ?, ?,"
+                         " 'dual')", (uid(519), ORG.town_a, R[8], uid(502)))
+            if elsewhere == "attended":
+                conn.execute("INSERT INTO party_meetings (id, unit_id, branch_id, kind, held_on, topic) VALUES"
+                             " (?, ?, ?, 'theme_study', '2026-10-05', '学习')", (uid(526), ORG.dept, uid(502)))
+                conn.execute("INSERT INTO meeting_attendance (id, unit_id, meeting_id, member_id, status) VALUES"
+                             " (?, ?, ?, ?, 'present')", (uid(549), ORG.town_a, uid(526), uid(519)))
+            else:
+                conn.execute("INSERT INTO home_study (id, unit_id, member_id, delivered_on, form) VALUES"
+                             " (?, ?, ?, '2026-10-25', 'in_person')", (uid(553), ORG.town_a, uid(519)))
+    finally:
+        conn.close()
+    listed = [r["编号"] for r in rows(app, fx, "auditor", "absent_members")]
+    # (the 502 meeting added in the window makes its living formal member who missed it, R7, absent)
+    assert listed == ([] if elsewhere == "taught_at_home" else [R[7]])
+    assert [r["编号"] for r in rows(app, fx, "auditor", "absent_members", month="2026-09")] == [R[1]]
+
+
 def test_visit_kinds(app: AuditApp, fx: Fixture) -> None:
     got = rows(app, fx, "auditor", "visit_kinds")
     assert got == [
