@@ -258,21 +258,31 @@ class Recorder:
         """Those of ``names`` that :meth:`touched` holds (without copying the notes first)."""
         return names & self._touched
 
-    def noted_units(self, conn: apsw.Connection, names: Iterable[str], column: Callable[[str], str]
-                    ) -> Iterator[tuple[str, object, tuple[object, object]]]:
+    def noted_rows(self, conn: apsw.Connection, names: Iterable[str]
+                   ) -> Iterator[tuple[str, object, tuple[object, ...] | None, tuple[object, ...] | None]]:
         """For each noted row of ``names`` that the capture changed (as :meth:`take` would record it):
-        (table, key, (its ``column(table)`` value when first seen, and now)); ``None`` where the row did
-        not exist."""
+        (table, key, its values when first seen, its values now); ``None`` where the row did not exist."""
         for name in names:
             shape = self._shapes[name]
-            i = shape.columns.index(column(name))
             for key, then in self._seen[name].items():
                 now = conn.execute(shape.select, (key,)).fetchone()
                 if then is None and now is None:
                     continue
                 if then is not None and now is not None and all(map(same, then, now)):
                     continue
-                yield name, key, (None if then is None else then[i], None if now is None else now[i])
+                yield name, key, then, None if now is None else tuple(now)
+
+    def column_index(self, name: str, column: str) -> int:
+        """Where ``column`` is in the rows :meth:`noted_rows` gives for table ``name``."""
+        return self._shapes[name].columns.index(column)
+
+    def noted_units(self, conn: apsw.Connection, names: Iterable[str], column: Callable[[str], str]
+                    ) -> Iterator[tuple[str, object, tuple[object, object]]]:
+        """For each noted row of ``names`` that the capture changed: (table, key, (its ``column(table)``
+        value when first seen, and now)); ``None`` where the row did not exist."""
+        for name, key, then, now in self.noted_rows(conn, names):
+            i = self.column_index(name, column(name))
+            yield name, key, (None if then is None else then[i], None if now is None else now[i])
 
     def take(self, conn: apsw.Connection, names: Iterable[str], updates: list[Update] | None = None) -> bytes:
         """The changeset of the noted rows of ``names`` (in that order), read against ``conn`` now; those

@@ -93,3 +93,22 @@ def test_rows_that_keep_the_rules_commit(store: TabletStore) -> None:
         c.execute("UPDATE party_groups SET branch_id = ? WHERE id = ?", (SPECIAL, GROUP))  # no members left in it
         c.execute("DELETE FROM party_groups WHERE id = ?", (GROUP,))
     assert _counts(store) == (before[0], before[1] - 1, before[2] + 1, before[3] + 2, before[4] + 1)
+
+
+def test_a_row_that_broke_a_rule_elsewhere_does_not_block_other_edits(store: TabletStore) -> None:
+    """A pull can bring a row that breaks a rule (a field merge on the server kept one side's branch and the
+    other side's group). Editing its other columns still works, as the server accepts it; changing a
+    column the rule reads is checked."""
+    store.conn.execute("INSERT INTO party_groups (id, unit_id, branch_id, name, basis) VALUES"
+                       " (?, ?, ?, '特设支部小组', 'other')", (uid(22), TOWN_A, SPECIAL))
+    store.conn.execute("UPDATE party_members SET group_id = ? WHERE id = ?", (uid(22), FORMAL))  # as a pull writes
+    with store.capture() as c:
+        c.execute("UPDATE party_members SET role = 'secretary' WHERE id = ?", (FORMAL,))
+    with pytest.raises(BrokenReference) as caught, store.capture() as c:
+        c.execute("UPDATE party_members SET group_id = ?, role = 'member' WHERE id = ?", (uid(22), FORMAL))
+        c.execute("UPDATE party_members SET branch_id = ? WHERE id = ?", (OTHER_TOWN_BRANCH, FORMAL))
+    assert caught.value.rule == "member_group_branch"
+    with store.capture() as c:  # moving it to its group's branch mends it
+        c.execute("UPDATE party_members SET branch_id = ? WHERE id = ?", (SPECIAL, FORMAL))
+    assert store.conn.execute("SELECT branch_id, group_id, role FROM party_members WHERE id = ?", (FORMAL,)).fetchone() == (
+        SPECIAL, uid(22), "secretary")
