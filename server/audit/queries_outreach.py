@@ -36,11 +36,21 @@ def musts_coverage(_: Ident) -> CannedQuery:
   WHERE {unit_in_scope('u.id')} AND t.unit_id = u.id AND t.delivered_on BETWEEN p.m0 AND p.m1
   GROUP BY t.unit_id
 )"""
+    # the dead among them: with no unit chosen, by walking every dead retiree (few) and probing their
+    # deliveries; with a unit, through the unit's own deliveries of the month (a walk of the province's
+    # dead would cost the same whatever the unit)
+    everywhere = f"coalesce(:{UNIT_PARAM}, '') = ''"
     dead = f"""dead AS MATERIALIZED (
   SELECT t.unit_id, count(DISTINCT t.retiree_id) AS n
   FROM period p CROSS JOIN units w CROSS JOIN retirees r CROSS JOIN three_musts t
-  WHERE r.unit_id = w.id AND r.deceased_on IS NOT NULL AND t.retiree_id = r.id
-    AND t.delivered_on BETWEEN p.m0 AND p.m1 AND {unit_in_scope('t.unit_id')}
+  WHERE {everywhere} AND r.unit_id = w.id AND r.deceased_on IS NOT NULL AND t.retiree_id = r.id
+    AND t.delivered_on BETWEEN p.m0 AND p.m1
+  GROUP BY t.unit_id
+  UNION ALL
+  SELECT t.unit_id, count(DISTINCT t.retiree_id)
+  FROM period p CROSS JOIN units u CROSS JOIN three_musts t CROSS JOIN retirees r
+  WHERE NOT {everywhere} AND {unit_in_scope('u.id')} AND t.unit_id = u.id AND t.delivered_on BETWEEN p.m0 AND p.m1
+    AND r.id = t.retiree_id AND r.deceased_on IS NOT NULL
   GROUP BY t.unit_id
 )"""
     kinds = ",\n  ".join(f'coalesce(a.k{i}, 0) AS "{k.zh}"' for i, k in enumerate(E.MUST_KIND.values))

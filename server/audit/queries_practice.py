@@ -129,7 +129,7 @@ WHERE x.unit_id = u.id AND x.ym = w.ym AND {unit_in_scope('u.id')} AND m.id = x.
                     AND mt.held_on BETWEEN w.w0 AND w.w1)
   AND NOT EXISTS (SELECT 1 FROM party_members o JOIN home_study h ON h.member_id = o.id
                   WHERE o.retiree_id = m.retiree_id AND o.id != m.id AND h.delivered_on BETWEEN w.w0 AND w.w1)
-ORDER BY u.code, {ident.retiree_order('r')}"""
+ORDER BY u.code, {ident.retiree_order('r')}, b.name, m.id"""
     return CannedQuery(
         "absent_members", "党员连续3个月未参加组织生活且未送学上门",
         "截至所选月份的连续3个自然月内,所在支部开过组织生活而本人一次也未出席,且这期间没有送学上门记录的党员。",
