@@ -14,10 +14,13 @@ from typing import Any
 import apsw
 
 from schema.errors import SchemaError
+from schema.row_rules import ROW_RULE_TABLES
 from schema.tables import table
 from schema.validate import validate_row
 from server.errors import BadRequest, NotFound
 from server.ledger import iso, ledgered
+from server.quarantine import Refusal
+from server.reference_rules import check_stored
 from server.values import decode_value, encode_value
 
 CHOICES = ("tablet", "server", "value")
@@ -129,6 +132,11 @@ def resolve(conn: apsw.Connection, conflict_id: int, *, choice: str, value: Any 
     try:
         with ledgered(conn, kind="resolution", actor=actor, now=now, device_id=c.device_id) as tx:
             chosen = _apply(conn, c, choice, value)
+            if c.tbl in ROW_RULE_TABLES:  # the chosen value beside the row's other columns (schema.row_rules)
+                try:
+                    check_stored(conn, [(c.tbl, c.row_id)])
+                except Refusal as exc:
+                    raise BadRequest(str(exc), code=exc.code) from None
             tx.touch(c.tbl, c.row_id)  # tablets hear of the resolution even when it confirms their row
             conn.execute(
                 "UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_value = ?, resolved_by = ?,"

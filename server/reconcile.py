@@ -32,12 +32,14 @@ from typing import Any
 import apsw
 
 from schema.model import Table
+from schema.row_rules import ROW_RULE_TABLES
 from schema.tables import table as registry_table
 from server import narrow_delete
 from server.changeset_plan import Plan, plan, scan
 from server.conflicts import already_settled
 from server.ledger import no_triggers
 from server.quarantine import Refusal
+from server.reference_rules import check_stored
 
 _DATA = apsw.SQLITE_CHANGESET_DATA
 _NOTFOUND = apsw.SQLITE_CHANGESET_NOTFOUND
@@ -296,5 +298,9 @@ def apply_changeset(conn: apsw.Connection, changeset: bytes, *, captured_at: str
             _merge_row(conn, registry_table(tname), None, new, cur, captured_at, out)
     except apsw.ConstraintError as exc:
         raise Refusal("constraint", "合并后的数据不符合约束", f"merged row breaks a constraint: {exc}") from None
+    # a merge may keep the server's value of one column beside the tablet's of another: check the rules
+    # between rows on what was written (the plan checked the upload's own values)
+    check_stored(conn, [(m[0], m[-1][0]) for m in (*pending.data_updates, *pending.inserts)
+                        if m[0] in ROW_RULE_TABLES and m[-1] is not None])
     out.conflicts[:0] = pending.conflicts
     return out

@@ -29,10 +29,12 @@ table; a changeset that touches none of these tables costs nothing here.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import apsw
 
+from schema.row_rules import ROW_RULES
 from schema.tables import table as registry_table
 from server.quarantine import Refusal
 
@@ -192,3 +194,14 @@ def check(conn: apsw.Connection, changes: list[Change]) -> None:
             raise Refusal("notice_out_of_scope", f"三必须记录 {key} 的事项 {r['notice_id']} 不是本单位或上级单位下发的",
                           f"three_musts row {key}: notice {r['notice_id']} was not issued by the row's unit"
                           " or a unit above it")
+
+
+def check_stored(conn: apsw.Connection, rows: Iterable[tuple[str, object]]) -> None:
+    """Raise :class:`Refusal` if a row as now written — ``(table, id)``, e.g. the rows an upload's field merge
+    wrote, which may keep the server's value of one column beside the tablet's of another — breaks a rule
+    (:mod:`schema.row_rules`, the same queries the tablet runs)."""
+    for name, key in rows:
+        for code, _, sql in ROW_RULES.get(name, ()):
+            if conn.execute(sql, (key,)).fetchone() is not None:
+                raise Refusal(code, f"合并后的 {name} 记录 {key} 不符合数据之间的对应关系({code})",
+                              f"the {name} row {key} as merged breaks the rule {code}")

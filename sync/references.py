@@ -24,44 +24,12 @@ from collections.abc import Iterable
 
 import apsw
 
+from schema.row_rules import ROW_RULE_TABLES, ROW_RULES
 from sync.errors import BrokenReference
 from sync.recorder import Recorder
 
-_UP = ("WITH RECURSIVE up(id) AS (SELECT t.unit_id UNION SELECT u.parent_id FROM units u JOIN up ON u.id = up.id"
-       " WHERE u.parent_id IS NOT NULL) SELECT id FROM up")
-RULES: dict[str, tuple[tuple[str, frozenset[str], str], ...]] = {
-    "party_groups": (
-        ("group_branch_unit", frozenset({"unit_id", "branch_id"}),
-         "SELECT 1 FROM party_groups g JOIN party_branches b ON b.id = g.branch_id"
-         " WHERE g.id = ? AND g.unit_id IS NOT b.unit_id"),
-        ("member_group_branch", frozenset({"branch_id"}),
-         "SELECT 1 FROM party_groups g JOIN party_members m ON m.group_id = g.id"
-         " WHERE g.id = ? AND m.branch_id IS NOT g.branch_id"),
-    ),
-    "party_members": (
-        ("member_group_branch", frozenset({"branch_id", "group_id"}),
-         "SELECT 1 FROM party_members m JOIN party_groups g ON g.id = m.group_id"
-         " WHERE m.id = ? AND g.branch_id IS NOT m.branch_id"),
-        ("dual_branch_not_special", frozenset({"branch_id", "relation"}),
-         "SELECT 1 FROM party_members m JOIN party_branches b ON b.id = m.branch_id"
-         " WHERE m.id = ? AND m.relation = 'dual' AND b.kind IS NOT 'special'"),
-    ),
-    "party_branches": (
-        ("group_branch_unit", frozenset({"unit_id"}),
-         "SELECT 1 FROM party_branches b JOIN party_groups g ON g.branch_id = b.id"
-         " WHERE b.id = ? AND g.unit_id IS NOT b.unit_id"),
-        ("dual_branch_not_special", frozenset({"kind"}),
-         "SELECT 1 FROM party_branches b JOIN party_members m ON m.branch_id = b.id"
-         " WHERE b.id = ? AND m.relation = 'dual' AND b.kind IS NOT 'special'"),
-    ),
-    "three_musts": (
-        ("notice_out_of_scope", frozenset({"unit_id", "notice_id"}),
-         f"SELECT 1 FROM three_musts t JOIN notices n ON n.id = t.notice_id WHERE t.id = ? AND n.unit_id NOT IN ({_UP})"),
-    ),
-}
-"""Table -> (rule's code, the columns whose change calls for it, SQL giving a row when the changed row of
-that key breaks the rule)."""
-TABLES = frozenset(RULES)
+RULES = ROW_RULES
+TABLES = ROW_RULE_TABLES
 
 
 def refuse_broken_references(conn: apsw.Connection, recorder: Recorder, tables: Iterable[str]) -> None:

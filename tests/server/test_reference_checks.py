@@ -13,7 +13,8 @@ from pathlib import Path
 import apsw
 import pytest
 
-from server import changeset_plan, reference_rules
+from server import changeset_plan, conflicts, reference_rules
+from server.errors import BadRequest
 from tests.conftest import Org, uid
 from tests.server.harness import Harness, retiree_sql
 
@@ -211,3 +212,41 @@ def test_hostile_reference_values_are_refused_not_crashed(h: Harness, bad: objec
     assert r.status == "quarantined" and r.reason is not None, r
     assert r.reason.split(":")[0] in ("constraint", "foreign_key"), r.reason
     assert _snapshot(h) == before
+
+
+def test_a_field_merge_that_would_break_a_rule_is_refused(h: Harness) -> None:
+    """Each side valid alone, the merge not: another device puts the member in a second group of branch
+    TB; this tablet, which had not seen that, moves the member to TS with a group of TS. The field merge
+    would keep the server's newer group beside the tablet's branch — a member of TS in a group of TB — so
+    the rows as merged are checked and the upload refused, nothing written."""
+    g2 = uid(9015)
+    h.both_exec(GROUP, (g2, A, TB, "二组"))
+    early = h.now
+    h.server_exec("UPDATE party_members SET group_id = ? WHERE id = ?", (g2, M_TB_NOGROUP))
+    before = _snapshot(h)
+    cs = h.capture(lambda c: c.execute("UPDATE party_members SET branch_id = ?, group_id = ? WHERE id = ?",
+                                       (TS, G_TS, M_TB_NOGROUP)))
+    r = h.upload(cs, captured=early)
+    assert r.status == "quarantined" and r.reason is not None
+    assert r.reason.startswith("member_group_branch:") and "as merged" in r.reason
+    assert _snapshot(h) == before
+    assert h.one("SELECT branch_id, group_id FROM party_members WHERE id = ?", (M_TB_NOGROUP,)) == (TB, g2)
+
+
+def test_a_resolution_that_would_break_a_rule_is_refused(h: Harness) -> None:
+    """A supervisor resolving a group conflict with a group of another branch gets an error, nothing written."""
+    g2 = uid(9016)
+    h.both_exec(GROUP, (g2, A, TB, "三组"))
+    early = h.now
+    h.server_exec("UPDATE party_members SET group_id = ? WHERE id = ?", (g2, M_TB_NOGROUP))
+    r = h.upload(h.capture(lambda c: c.execute("UPDATE party_members SET group_id = ? WHERE id = ?",
+                                               (G_TB, M_TB_NOGROUP))), captured=early)
+    assert r.status == "conflicted"
+    (cid,) = h.one("SELECT id FROM conflicts WHERE row_id = ? AND status = 'open'", (M_TB_NOGROUP,))
+    with pytest.raises(BadRequest) as caught:
+        conflicts.resolve(h.conn, cid, choice="value", value=G_TS, actor="supervisor:test", now=h.tick())
+    assert caught.value.code == "member_group_branch"
+    assert h.one("SELECT group_id FROM party_members WHERE id = ?", (M_TB_NOGROUP,)) == (g2,)
+    done = conflicts.resolve(h.conn, cid, choice="tablet", actor="supervisor:test", now=h.tick())
+    assert done.status == "resolved"
+    assert h.one("SELECT group_id FROM party_members WHERE id = ?", (M_TB_NOGROUP,)) == (G_TB,)
