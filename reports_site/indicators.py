@@ -19,8 +19,8 @@ from datetime import date
 from reports_site.definitions import AGE_BANDS, EVENT_OCCASION, LISTS, MUST_VISITS, NEARBY_LISTS, TARGETS
 from reports_site.period import Period
 from reports_site.units import SELF, UnitTree
-from schema.definitions import CONDITIONS
-from schema.enums import CATEGORY, MUST_KIND
+from schema.definitions import CONDITIONS, RANKS_CTE, category_rank
+from schema.enums import MUST_KIND
 
 _ALIVE = "(r.deceased_on IS NULL OR r.deceased_on > :end)"
 _AGE = ("(CAST(strftime('%Y', :end) AS INTEGER) - CAST(strftime('%Y', r.birth_date) AS INTEGER)"
@@ -30,11 +30,8 @@ _LIST_SQL = {k: CONDITIONS[k].at(":end") for k, _, _ in LISTS}
 _NEARBY = "(" + " OR ".join(_LIST_SQL[k] for k in NEARBY_LISTS) + ")"
 _OCCASION_OF = "CASE e.kind " + " ".join(f"WHEN '{k}' THEN '{o}'" for k, o in EVENT_OCCASION) + " END"
 _IN_7_DAYS = "v.visited_on BETWEEN e.occurred_on AND date(e.occurred_on, '+7 days')"
-_RANK = "CASE {} " + " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(CATEGORY.codes())) + " END"
-"""A category's rank, highest first: a notice is due to the ranks up to its ``for_category``'s."""
-_RANKS = "ranks(code, rank) AS (VALUES " + ", ".join(f"('{c}', {i})" for i, c in enumerate(CATEGORY.codes())) + ")"
-_NOTICE_REACH = f"""WITH RECURSIVE {_RANKS}, reach(notice_id, unit_id, due_by, top) AS (
-  SELECT id, unit_id, due_by, {_RANK.format('for_category')} FROM notices WHERE due_by BETWEEN :ystart AND :end
+_NOTICE_REACH = f"""WITH RECURSIVE {RANKS_CTE}, reach(notice_id, unit_id, due_by, top) AS (
+  SELECT id, unit_id, due_by, {category_rank('for_category')} FROM notices WHERE due_by BETWEEN :ystart AND :end
   UNION ALL SELECT r.notice_id, u.id, r.due_by, r.top FROM reach r JOIN units u ON u.parent_id = r.unit_id
 )
 SELECT x.unit_id, COUNT(*), SUM(EXISTS (SELECT 1 FROM three_musts t WHERE t.notice_id = r.notice_id

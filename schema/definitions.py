@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schema.enums import CATEGORY
+
 HIGH_AGE = 80
 """高龄: aged 80 or more (the seed's four-nearby group and the report's list of the very old)."""
 
@@ -78,3 +80,16 @@ attend group activities get home care (上门照顾). (The healthy get study and
 def any_of(codes: tuple[str, ...], asof: str) -> str:
     """One predicate: any of the conditions ``codes``, judged at ``asof``."""
     return "(" + " OR ".join(CONDITIONS[c].at(asof) for c in codes) + ")"
+
+
+CATEGORY_RANK: dict[str, int] = {code: i for i, code in enumerate(CATEGORY.codes())}
+"""Each category's rank, highest first (离休 0 … 一般 3): a three-musts notice for a category is due to
+that category and the ones above it (lower ranks)."""
+RANKS_CTE = "ranks(code, rank) AS (VALUES " + ", ".join(f"('{c}', {i})" for c, i in CATEGORY_RANK.items()) + ")"
+"""A common table expression ``ranks(code, rank)`` of :data:`CATEGORY_RANK`."""
+
+
+def category_rank(expr: str) -> str:
+    """SQL: the rank (:data:`CATEGORY_RANK`) of the category code in ``expr``, as an expression (no lookup)."""
+    whens = " ".join(f"WHEN '{c}' THEN {i}" for c, i in CATEGORY_RANK.items())
+    return f"(CASE {expr} {whens} END)"

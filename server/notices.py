@@ -25,7 +25,6 @@ from schema.errors import SchemaError
 from server.devices import unit_by_code
 from server.ledger import ledgered
 
-CATEGORY_RANK = {code: i for i, code in enumerate(E.CATEGORY.codes())}
 """Category -> rank, highest first (离休 0 … 一般 3): a notice ``for_category`` X is due to ranks <= X's."""
 
 
@@ -79,7 +78,7 @@ def add_notice(conn: apsw.Connection, *, unit_code: str, kind: str, title: str, 
     """Issue a notice for ``unit_code`` (see the module docstring); returns it."""
     if kind not in E.MUST_KIND.codes():
         raise BadNoticeValue(f"事项类型须为 {', '.join(E.MUST_KIND.codes())}: {kind!r} (unknown kind)")
-    if for_category not in CATEGORY_RANK:
+    if for_category not in E.CATEGORY.codes():
         raise BadNoticeValue(f"发放范围须为 {', '.join(E.CATEGORY.codes())}: {for_category!r} (unknown category)")
     title = title.strip()
     if not title:

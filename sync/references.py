@@ -1,21 +1,12 @@
-"""Rules between rows that a foreign key cannot state, checked on the tablet before a capture commits.
+"""Rules between rows that a foreign key cannot state (:mod:`schema.row_rules`), checked on the tablet
+before a capture commits.
 
-The server refuses an upload that breaks one (``server/reference_rules.py``, each with its code) and
-quarantines it; checking here first turns that into an error at the moment of the edit, with nothing
-written. The rules, over the rows as the capture leaves them:
-
-* a party group (党小组) belongs to its branch's unit (``group_branch_unit``);
-* a member's group is a group of the member's own branch (``member_group_branch``);
-* a dual membership (双重管理) is of a special branch (特设党支部) (``dual_branch_not_special``);
-* a three-musts delivery's notice was issued by the delivery's unit or a unit above it
-  (``notice_out_of_scope``).
-
-Each rule is one query per row the capture inserts or changes in a column the rule reads, both ways (a
-branch that stops being special while it has dual members breaks the third rule as surely as a new dual
-member does). The check is the tablet's best effort over the rows it holds: a membership lives in the
-retiree's unit, so a special branch's tablet does not hold dual members of other units, and a breach
-involving rows it does not hold is found by the server, which quarantines the upload. A row the rule
-points at that the tablet does not hold passes here.
+The server refuses an upload that breaks one (``server/reference_rules.py``) and quarantines it; checking
+here first turns that into an error at the moment of the edit, with nothing written. A row is checked when
+the capture inserts it or changes a column a rule reads, both ways (a branch that stops being special while
+it has dual members breaks a rule as surely as a new dual member does). It is the tablet's best effort over
+the rows it holds: a membership lives in the retiree's unit, so a special branch's tablet does not hold dual
+members of other units; the server finds those. A row a rule points at that the tablet lacks passes here.
 """
 
 from __future__ import annotations
@@ -24,12 +15,9 @@ from collections.abc import Iterable
 
 import apsw
 
-from schema.row_rules import ROW_RULE_TABLES, ROW_RULES
+from schema.row_rules import ROW_RULES
 from sync.errors import BrokenReference
 from sync.recorder import Recorder
-
-RULES = ROW_RULES
-TABLES = ROW_RULE_TABLES
 
 
 def refuse_broken_references(conn: apsw.Connection, recorder: Recorder, tables: Iterable[str]) -> None:
@@ -44,7 +32,7 @@ def refuse_broken_references(conn: apsw.Connection, recorder: Recorder, tables: 
     for name, key, then, now in recorder.noted_rows(conn, sorted(tables)):
         if now is None:
             continue
-        for code, columns, sql in RULES[name]:
+        for code, columns, sql in ROW_RULES[name]:
             if then is not None and all(then[i] == now[i] and type(then[i]) is type(now[i])
                                         for i in (recorder.column_index(name, c) for c in columns)):
                 continue

@@ -34,6 +34,7 @@ import apsw
 
 from schema.ids import time_ordered_id
 from schema.migrations import current_version, migrate
+from schema.row_rules import ROW_RULE_TABLES
 from schema.tables import table, uploadable_tables
 from sync import history
 from sync.changesets import check_pull, check_upload, pull_conflict
@@ -48,7 +49,6 @@ from sync.errors import (
 )
 from sync.guard import CaptureGuard
 from sync.recorder import Recorder, Update
-from sync.references import TABLES as REFERENCE_TABLES
 from sync.references import refuse_broken_references
 from sync.shared import SHARED_TABLES, refuse_foreign_shared_rows
 from sync.state import CURSOR, CURSOR_MARK, LAST_SYNC_AT, STATE_KEYS, UNIT_ID, Enrolment, OutboxEntry, Status
@@ -210,7 +210,7 @@ class TabletStore:
                 raise RecordingFailed(recorder.failure)
             if shared := recorder.touched_among(SHARED_TABLES):
                 refuse_foreign_shared_rows(conn, recorder, self.state().get(UNIT_ID), shared)
-            if linked := recorder.touched_among(REFERENCE_TABLES):  # rules between rows (sync.references)
+            if linked := recorder.touched_among(ROW_RULE_TABLES):  # rules between rows (sync.references)
                 refuse_broken_references(conn, recorder, linked)
             updates: list[Update] = []
             head = self._take(_BEFORE_HISTORY, updates)

@@ -17,33 +17,22 @@ through ``three_musts (notice_id, retiree_id, delivered_on)``, each retiree once
 from __future__ import annotations
 
 from schema import enums as E
+from schema.definitions import RANKS_CTE, category_rank
 from server.audit.sqlbits import (
     UNIT_AND_MONTH,
     UNIT_PARAM,
     CannedQuery,
     Ident,
     label,
-    lit,
     unit_in_scope,
     with_clause,
 )
 
 NOTICE_PARAM = "notice"
 
-RANKS = "ranks(code, rank) AS (VALUES " + ", ".join(
-    f"({lit(code)}, {i})" for i, code in enumerate(E.CATEGORY.codes())) + ")"
-"""Each category's rank, highest first (离休 0 … 一般 3): a notice is due to the ranks up to its ``for_category``'s."""
-
-
-def rank(expr: str) -> str:
-    """SQL: the rank (see :data:`RANKS`) of the category code in ``expr``, as an expression (no lookup)."""
-    whens = " ".join(f"WHEN {lit(code)} THEN {i}" for i, code in enumerate(E.CATEGORY.codes()))
-    return f"(CASE {expr} {whens} END)"
-
-
 def _due_to(n: str, x: str) -> str:
     """SQL: retiree ``x`` is of a category notice ``n`` is due to, and living on its due date."""
-    return (f"{rank(x + '.category')} <= {rank(n + '.for_category')}"
+    return (f"{category_rank(x + '.category')} <= {category_rank(n + '.for_category')}"
             f" AND ({x}.deceased_on IS NULL OR {x}.deceased_on > {n}.due_by)")
 
 
@@ -55,7 +44,7 @@ def notice_coverage(_: Ident) -> CannedQuery:
 )"""
     # every (notice, unit at or below its unit), with the notice's due date and lowest rank due it
     reach = f"""reach(notice_id, unit_id, due_by, top) AS (
-  SELECT id, unit_id, due_by, {rank('for_category')} FROM picked
+  SELECT id, unit_id, due_by, {category_rank('for_category')} FROM picked
   UNION ALL SELECT r.notice_id, u.id, r.due_by, r.top FROM reach r JOIN units u ON u.parent_id = r.unit_id
 )"""
     # each retiree due it (index only: retirees (unit_id, category, deceased_on, id), only the categories
@@ -70,7 +59,7 @@ def notice_coverage(_: Ident) -> CannedQuery:
     got = """got(notice_id, n, on_time, so_far) AS MATERIALIZED (
   SELECT notice_id, count(*), sum(first <= due_by), count(first) FROM due GROUP BY notice_id
 )"""
-    sql = with_clause(extra=(RANKS, picked, reach, due, got)) + f"""SELECT p.code AS "下发单位代码",
+    sql = with_clause(extra=(RANKS_CTE, picked, reach, due, got)) + f"""SELECT p.code AS "下发单位代码",
   p.name AS "下发单位", p.id AS "事项编号", {label(E.MUST_KIND, 'p.kind')} AS "类型", p.title AS "标题",
   p.issued_on AS "下发日期", p.due_by AS "送达期限", {label(E.CATEGORY, 'p.for_category')} AS "发放范围(及以上)",
   CASE WHEN p.due_by < p.today THEN '已到期' ELSE '未到期' END AS "是否到期",
@@ -95,7 +84,7 @@ def notice_unreached(ident: Ident) -> CannedQuery:
   SELECT unit_id FROM picked
   UNION SELECT u.id FROM reach r JOIN units u ON u.parent_id = r.unit_id
 )"""
-    sql = with_clause(month=False, extra=(RANKS, picked, reach)) + f"""SELECT u.code AS "单位代码", u.name AS "单位",
+    sql = with_clause(month=False, extra=(RANKS_CTE, picked, reach)) + f"""SELECT u.code AS "单位代码", u.name AS "单位",
   {ident.retiree('r')}, {label(E.CATEGORY, 'r.category')} AS "人员类别",
   CASE WHEN n.due_by < p.today THEN '已逾期' ELSE '未到期' END AS "是否逾期"
 FROM picked n CROSS JOIN period p CROSS JOIN units u CROSS JOIN retirees r

@@ -26,13 +26,13 @@ from tests.bench.changesets import INSERT_MIX, Maker, count_changes, load_unit, 
 from tests.bench.common import (
     Ctx,
     Result,
-    copy_db,
     cpu_seconds,
     enrol,
     live_server,
     logged_db,
     median,
     peak_rss_mb,
+    raw_copy,
     server_dir,
 )
 
@@ -66,15 +66,8 @@ def make_changeset(db: Path, rows: int) -> tuple[bytes, str, int, int]:
 def raw_apply(db: Path, changeset: bytes, work: Path) -> tuple[float, float]:
     """(seconds, CPU seconds) for a plain apply + commit into a fresh copy of ``db`` (the server's
     pragmas)."""
-    path = work / "raw.db"
-    copy_db(db, path)
-    conn = apsw.Connection(str(path))
+    conn = raw_copy(db, work / "raw.db", BULK_CACHE_KIB)  # the cache the server applies it with
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")  # as the server applies it
-        conn.execute("SELECT count(*) FROM contacts").fetchone()  # open the file before the clock starts
         t0, c0 = time.perf_counter(), time.process_time()
         with conn:
             apsw.Changeset.apply(changeset, conn)

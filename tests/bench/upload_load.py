@@ -38,12 +38,12 @@ from tests.bench.common import (
     REPO,
     Ctx,
     Result,
-    copy_db,
     cpu_seconds,
     enrol,
     live_server,
     logged_db,
     python,
+    raw_copy,
     server_dir,
 )
 
@@ -146,25 +146,24 @@ def make_bodies(devs: list[Any], units: dict[str, UnitRows], box: Any, per_devic
     return time.perf_counter() - t0, total, kept
 
 
+def _grouped_rate(conn: apsw.Connection, items: list[Any], per_tx: int, one: Any) -> float:
+    """Items per second when ``one(item)`` runs for each, ``per_tx`` to a durable transaction."""
+    t0 = time.perf_counter()
+    for i in range(0, len(items), per_tx):
+        with conn:
+            for item in items[i:i + per_tx]:
+                one(item)
+    return len(items) / (time.perf_counter() - t0)
+
+
 def raw_transactions(db: Path, changesets: list[bytes], work: Path, per_tx: int = 1) -> float:
     """Changesets per second applied by plain ``apsw.Changeset.apply``, ``per_tx`` to a durable
     transaction, into a copy of ``db`` with the server's pragmas (WAL, synchronous FULL, foreign
     keys): what SQLite itself manages for these uploads on this machine (``per_tx`` > 1: as the
     server's group commit does)."""
-    path = work / f"raw-{per_tx}.db"
-    copy_db(db, path)
-    conn = apsw.Connection(str(path))
+    conn = raw_copy(db, work / f"raw-{per_tx}.db")
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("SELECT count(*) FROM contacts").fetchone()
-        t0 = time.perf_counter()
-        for i in range(0, len(changesets), per_tx):
-            with conn:
-                for cs in changesets[i:i + per_tx]:
-                    apsw.Changeset.apply(cs, conn)
-        return len(changesets) / (time.perf_counter() - t0)
+        return _grouped_rate(conn, changesets, per_tx, lambda cs: apsw.Changeset.apply(cs, conn))
     finally:
         conn.close()
 
@@ -182,21 +181,14 @@ def raw_inserts(db: Path, changesets: list[bytes], work: Path, per_tx: int) -> f
             sql = f'INSERT INTO "{ch.name}" VALUES ({", ".join("?" * len(ch.new))})'
             rows.append((sql, tuple(ch.new)))
         uploads.append(rows)
-    path = work / f"raw-inserts-{per_tx}.db"
-    copy_db(db, path)
-    conn = apsw.Connection(str(path))
+    conn = raw_copy(db, work / f"raw-inserts-{per_tx}.db")
+
+    def insert(rows: list[tuple[str, tuple[Any, ...]]]) -> None:
+        for sql, values in rows:
+            conn.execute(sql, values)
+
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("SELECT count(*) FROM contacts").fetchone()
-        t0 = time.perf_counter()
-        for i in range(0, len(uploads), per_tx):
-            with conn:
-                for rows in uploads[i:i + per_tx]:
-                    for sql, values in rows:
-                        conn.execute(sql, values)
-        return len(uploads) / (time.perf_counter() - t0)
+        return _grouped_rate(conn, uploads, per_tx, insert)
     finally:
         conn.close()
 
